@@ -1,0 +1,125 @@
+"""The signup form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
+
+from .models import User
+from .normalize import has_control_characters, normalize_email, normalize_name
+
+NAME_MAX_LENGTH = 200
+
+
+def clean_name(value: str) -> str:
+    """Return a normalised name or raise a field error."""
+    if has_control_characters(value):
+        raise forms.ValidationError(
+            _("This field contains characters that are not allowed."), code="control"
+        )
+    name = normalize_name(value)
+    if not name:
+        raise forms.ValidationError(_("This field is required."), code="required")
+    if len(name) > NAME_MAX_LENGTH:
+        raise forms.ValidationError(
+            _("Use at most %(max)d characters (you typed %(length)d).")
+            % {"max": NAME_MAX_LENGTH, "length": len(name)},
+            code="max_length",
+        )
+    return name
+
+
+class SignupForm(forms.Form):
+    business_name = forms.CharField(label=_("Business name"), max_length=1000, strip=False)
+    contact_person = forms.CharField(label=_("Contact person"), max_length=1000, strip=False)
+    phone = PhoneNumberField(
+        label=_("Phone number"),
+        region="VN",
+        help_text=_("For example 0912 345 678 or +84 912 345 678."),
+        error_messages={
+            "invalid": _("Enter a valid phone number, for example 0912 345 678 or +84 912 345 678.")
+        },
+    )
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Password (again)"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    accept_policy = forms.BooleanField(
+        label=_("I have read and accept the privacy policy"),
+        required=True,
+        initial=False,
+        error_messages={"required": _("You must read and accept the privacy policy to sign up.")},
+    )
+    policy_version = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+    def __init__(self, *args: Any, current_policy: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.current_policy = current_policy
+        self.fields["policy_version"].initial = current_policy.label
+        self.fields["accept_policy"].help_text = format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            reverse("consent:policy"),
+            _("Read the privacy policy (version %(label)s)") % {"label": current_policy.label},
+        )
+
+    def clean_business_name(self) -> str:
+        return clean_name(self.cleaned_data["business_name"])
+
+    def clean_contact_person(self) -> str:
+        return clean_name(self.cleaned_data["contact_person"])
+
+    def clean_email(self) -> str:
+        email = normalize_email(self.cleaned_data["email"])
+        if has_control_characters(email):
+            raise forms.ValidationError(_("Enter a valid email address."), code="invalid")
+        if User.objects.filter(email__iexact=email).exists():
+            signin = reverse("admin:login")
+            # Worded so that it does not tell a stranger whether the address has an account.
+            raise forms.ValidationError(
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    _("We cannot create a new account with this email. If you already have an "
+                      "account, sign in instead."),
+                    signin,
+                    _("Sign in"),
+                ),
+                code="unavailable",
+            )
+        return email
+
+    def clean_policy_version(self) -> str:
+        label = self.cleaned_data["policy_version"]
+        if label != self.current_policy.label:
+            raise forms.ValidationError(
+                _("The privacy policy changed while you were signing up. Please read the new "
+                  "version and accept it again."),
+                code="stale_policy",
+            )
+        return label
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two passwords do not match."))
+        elif password1:
+            user = User(email=cleaned.get("email", ""))
+            try:
+                password_validation.validate_password(password1, user)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned

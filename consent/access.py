@@ -1,0 +1,125 @@
+"""The data-access log: the one module that writes ``AccessLog`` rows.
+
+Code that discloses or uses personal data calls ``access_record``; rows are collected in the open
+access context and written in one batched INSERT by ``flush`` at the end of the request (inside the
+request's transaction) or of the ``access_context`` block. Denied attempts are written even when the
+surrounding transaction rolls back (``flush_denied``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .context import AccessContext, require_context
+from .models import AccessLog
+
+Action = AccessLog.Action
+Outcome = AccessLog.Outcome
+
+# Above this many rows a flush on PostgreSQL uses COPY instead of a multi-row INSERT.
+COPY_THRESHOLD = 2000
+
+_COLUMNS = [
+    "at",
+    "actor_id",
+    "customer_id",
+    "purpose",
+    "reference",
+    "action",
+    "fields",
+    "channel",
+    "request_id",
+    "ip_address",
+    "outcome",
+]
+
+
+def _subject_id(subject: Any) -> int | None:
+    if subject is None:
+        return None
+    return subject if isinstance(subject, int) else subject.pk
+
+
+def access_record(
+    *,
+    subjects: Iterable[Any],
+    action: str,
+    fields: Iterable[str] = (),
+    outcome: str = Outcome.ALLOWED,
+    purpose: str | None = None,
+) -> int:
+    """Record that personal data of each subject (customer or customer id) was accessed.
+
+    The actor, channel, request id, IP and (unless given) purpose and reference come from the open
+    access context. Return the number of rows queued.
+    """
+    ctx = require_context()
+    now = timezone.now()
+    field_list = ",".join(sorted(set(fields)))
+    rows = [
+        AccessLog(
+            at=now,
+            actor_id=ctx.actor_id,
+            customer_id=_subject_id(subject),
+            purpose=(purpose if purpose is not None else ctx.purpose) or "",
+            reference=ctx.reference[:200],
+            action=action,
+            fields=field_list[:500],
+            channel=ctx.channel,
+            request_id=ctx.request_id,
+            ip_address=ctx.ip,
+            outcome=outcome,
+        )
+        for subject in subjects
+    ]
+    ctx.pending.extend(rows)
+    return len(rows)
+
+
+def access_denied(*, subjects: Iterable[Any], action: str, purpose: str | None = None) -> int:
+    """Record a refused attempt to access the subjects' personal data."""
+    return access_record(subjects=subjects, action=action, outcome=Outcome.DENIED, purpose=purpose)
+
+
+def pending_rows(ctx: AccessContext | None = None) -> list[AccessLog]:
+    """Return the rows queued in ``ctx`` (default: the open context) and not yet written."""
+    return list((ctx or require_context()).pending)
+
+
+def flush(ctx: AccessContext) -> int:
+    """Write every queued row of ``ctx`` in one batch. Return the number written."""
+    rows, ctx.pending = ctx.pending, []
+    _write(rows)
+    return len(rows)
+
+
+def flush_denied(ctx: AccessContext) -> int:
+    """After a rollback: write only the denied attempts, in their own transaction."""
+    rows = [row for row in ctx.pending if row.outcome == Outcome.DENIED]
+    ctx.pending = []
+    if rows:
+        with transaction.atomic():
+            _write(rows)
+    return len(rows)
+
+
+def _write(rows: list[AccessLog]) -> None:
+    if not rows:
+        return
+    if connection.vendor == "postgresql" and len(rows) >= COPY_THRESHOLD:
+        _copy(rows)
+    else:
+        AccessLog.objects.bulk_create(rows, batch_size=1000)
+
+
+def _copy(rows: list[AccessLog]) -> None:
+    table = AccessLog._meta.db_table
+    columns = ", ".join(_COLUMNS)
+    with connection.cursor() as cursor:
+        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([getattr(row, name) for name in _COLUMNS])

@@ -1,0 +1,184 @@
+"""History of personal data: every change carries its actor, purpose, reference and reason.
+
+simple-history records each save. This module closes its known gaps for personal-data models:
+- the actor, purpose, reference and reason come from the access context (``consent.context``),
+  and a personal-data write with no context open raises ``MissingAccessContext``;
+- ``QuerySet.update()`` raises, and ``bulk_update()`` works only through ``bulk_update_tracked``,
+  which writes history rows (simple-history's ``bulk_update_with_history``);
+- ``TrackedModel.changed_fields()`` lets services skip saves that change nothing, so an unchanged
+  object adds no history row and no write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from django.db import models, transaction
+from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+from simple_history.signals import pre_create_historical_record
+from simple_history.utils import bulk_update_with_history
+
+from .context import require_context
+
+
+class HistoryBypassError(RuntimeError):
+    """A write path that would change personal data without writing history."""
+
+
+class PurposeHistoryModel(models.Model):
+    """Extra columns of every historical table of personal data."""
+
+    history_purpose = models.CharField(_("purpose"), max_length=40, blank=True)
+    history_reference = models.CharField(_("reference"), max_length=200, blank=True)
+    history_channel = models.CharField(_("channel"), max_length=10, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+def history_actor(instance: Any = None, request: Any = None, **kwargs: Any) -> Any:
+    """Return the acting user for simple-history: the access context's actor."""
+    explicit = getattr(instance, "_history_user", None)
+    if explicit is not None:
+        return explicit
+    ctx = require_context()
+    actor = ctx.actor
+    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
+@receiver(pre_create_historical_record)
+def _fill_history_from_context(sender: Any, instance: Any, history_instance: Any, **kwargs: Any):
+    if not isinstance(history_instance, PurposeHistoryModel):
+        return
+    ctx = require_context()
+    history_instance.history_purpose = ctx.purpose or ""
+    history_instance.history_reference = ctx.reference[:200]
+    history_instance.history_channel = ctx.channel
+    if not history_instance.history_change_reason and ctx.reason:
+        history_instance.history_change_reason = ctx.reason[:100]
+
+
+class PersonalHistory(HistoricalRecords):
+    """``HistoricalRecords`` for personal data: context columns, and no row for a no-op save.
+
+    A save that changes no tracked field (an unchanged form, or ``last_login`` on sign-in) adds no
+    history row. The actor comes from the access context.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("bases", [PurposeHistoryModel])
+        kwargs.setdefault("get_user", history_actor)
+        kwargs.setdefault("user_related_name", "+")
+        super().__init__(**kwargs)
+
+    def post_save(self, instance: Any, created: bool, using: Any = None, **kwargs: Any) -> None:
+        if not created and isinstance(instance, TrackedModel):
+            excluded = set(self.excluded_fields or ())
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and set(update_fields) <= excluded:
+                return
+            if not set(instance.changed_fields()) - excluded:
+                return
+        super().post_save(instance, created, using=using, **kwargs)
+        if isinstance(instance, TrackedModel):
+            instance.remember_loaded_values()
+
+
+_bulk_allowed: ContextVar[bool] = ContextVar("excelcrm_history_bulk_allowed", default=False)
+
+
+@contextmanager
+def _allow_bulk() -> Iterator[None]:
+    token = _bulk_allowed.set(True)
+    try:
+        yield
+    finally:
+        _bulk_allowed.reset(token)
+
+
+class TrackedQuerySet(models.QuerySet):
+    """A QuerySet for personal-data models that cannot change rows behind history's back."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise HistoryBypassError(
+            f"{self.model.__name__}.objects.update() would change personal data without history;"
+            " use a service (save() or bulk_update_tracked())."
+        )
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: Any = None) -> int:
+        if not _bulk_allowed.get():
+            raise HistoryBypassError(
+                f"{self.model.__name__}.objects.bulk_update() writes no history;"
+                " use consent.history.bulk_update_tracked()."
+            )
+        return super().bulk_update(objs, fields, batch_size=batch_size)
+
+
+class TrackedModel(models.Model):
+    """A personal-data model that knows which fields changed since it was loaded."""
+
+    objects = TrackedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> Any:
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_values = dict(zip(field_names, values, strict=True))
+        return instance
+
+    def changed_fields(self) -> list[str]:
+        """Return the names of concrete fields whose value differs from what was loaded."""
+        loaded = getattr(self, "_loaded_values", None)
+        if loaded is None or self._state.adding:
+            return [f.attname for f in self._meta.concrete_fields]
+        changed = []
+        for field in self._meta.concrete_fields:
+            if field.attname in loaded and field.get_prep_value(
+                getattr(self, field.attname)
+            ) != field.get_prep_value(loaded[field.attname]):
+                changed.append(field.attname)
+        return changed
+
+    def save_tracked(self) -> list[str]:
+        """Validate and save if anything changed; return the changed field names."""
+        changed = self.changed_fields()
+        if not changed:
+            return []
+        require_context()
+        self.full_clean()
+        self.save()
+        return changed
+
+    def remember_loaded_values(self) -> None:
+        """Treat the current field values as the stored ones (after a save)."""
+        self._loaded_values = {f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields}
+
+
+def bulk_update_tracked(objs: Sequence[TrackedModel], fields: Sequence[str]) -> int:
+    """Bulk-update ``objs`` and write one history row for each, in one transaction."""
+    objs = list(objs)
+    if not objs:
+        return 0
+    ctx = require_context()
+    model = type(objs[0])
+    with transaction.atomic(), _allow_bulk():
+        return bulk_update_with_history(
+            objs,
+            model,
+            list(fields),
+            default_user=history_actor(),
+            default_change_reason=ctx.reason[:100],
+            # bulk_history_create sends no pre_create signal: pass the context's columns here.
+            custom_historical_attrs={
+                "history_purpose": ctx.purpose or "",
+                "history_reference": ctx.reference[:200],
+                "history_channel": ctx.channel,
+            },
+        )

@@ -1,0 +1,78 @@
+"""Open the access context for each request and run the view in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+
+from . import access
+from .context import AccessContext, Channel, bind_context
+from .declaration import declaration_get
+
+_CHANNEL_PREFIXES = (
+    ("/admin/", Channel.ADMIN),
+    ("/audit/", Channel.AUDIT),
+    ("/api/", Channel.API),
+)
+
+
+def channel_for_path(path: str) -> str:
+    for prefix, channel in _CHANNEL_PREFIXES:
+        if path.startswith(prefix):
+            return channel
+    return Channel.PORTAL
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """Return the client's address as the server saw it (set a trusted proxy's header upstream)."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class AccessContextMiddleware:
+    """Bind an ``AccessContext`` to the request and wrap the view in one transaction.
+
+    The access-log rows the view queues are written in one batch at the end of that transaction,
+    so a rolled-back request leaves no rows for changes that did not happen; denied attempts are
+    written even then. Template responses are rendered inside the transaction so that accesses
+    made while rendering are logged too.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = request.headers.get("X-Request-ID", "")[:32] or uuid.uuid4().hex
+        declaration = declaration_get(request)
+        ctx = AccessContext(
+            actor=getattr(request, "user", None),
+            channel=channel_for_path(request.path_info),
+            purpose=declaration.purpose if declaration else None,
+            reference=declaration.reference if declaration else "",
+            request_id=request_id,
+            ip=client_ip(request),
+        )
+        request.access_context = ctx
+        with bind_context(ctx):
+            response = self.get_response(request)
+        response.headers.setdefault("X-Request-ID", request_id)
+        return response
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., Any], args: Any, kwargs: Any
+    ) -> HttpResponse:
+        ctx: AccessContext = request.access_context
+        try:
+            with transaction.atomic():
+                response = view_func(request, *args, **kwargs)
+                render = getattr(response, "render", None)
+                if callable(render) and not getattr(response, "is_rendered", True):
+                    response = render()
+                access.flush(ctx)
+        except BaseException:
+            access.flush_denied(ctx)
+            raise
+        return response

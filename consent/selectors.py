@@ -1,0 +1,46 @@
+"""Reads of purposes, policy versions and consent records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from .models import ConsentRecord, PolicyVersion, Purpose
+
+
+def policy_current() -> PolicyVersion:
+    """Return the newest published policy version."""
+    return PolicyVersion.objects.latest()
+
+
+def policy_get(*, label: str) -> PolicyVersion:
+    """Return the policy version with this label (raises DoesNotExist)."""
+    return PolicyVersion.objects.get(label=label)
+
+
+def policy_list() -> QuerySet[PolicyVersion]:
+    return PolicyVersion.objects.all()
+
+
+def purpose_list() -> QuerySet[Purpose]:
+    return Purpose.objects.all()
+
+
+def purposes_for_user(user: Any) -> QuerySet[Purpose]:
+    """Return the purposes ``user`` may declare: the union over their groups (all for superusers)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Purpose.objects.none()
+    if user.is_superuser:
+        return Purpose.objects.all()
+    return Purpose.objects.filter(groups__user=user).distinct()
+
+
+def user_may_declare(user: Any, code: str) -> bool:
+    return purposes_for_user(user).filter(code=code).exists()
+
+
+def consent_list_for_customer(*, customer: Any) -> QuerySet[ConsentRecord]:
+    return ConsentRecord.objects.filter(customer=customer).select_related(
+        "policy_version", "purpose"
+    )

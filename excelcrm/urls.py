@@ -1,0 +1,16 @@
+"""Root URL map. No language prefix: the language comes from the session or Accept-Language."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from accounts.views import healthz
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="accounts:signup", permanent=False)),
+    path("", include("accounts.urls")),
+    path("", include("consent.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
