@@ -158,7 +158,8 @@ class TrackedModel(models.Model):
 
     def remember_loaded_values(self) -> None:
         """Treat the current field values as the stored ones (after a save)."""
-        self._loaded_values = {f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields}
+        fields = self._meta.concrete_fields
+        self._loaded_values = {f.attname: getattr(self, f.attname) for f in fields}
 
 
 def bulk_update_tracked(objs: Sequence[TrackedModel], fields: Sequence[str]) -> int:

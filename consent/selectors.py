@@ -28,7 +28,7 @@ def purpose_list() -> QuerySet[Purpose]:
 
 
 def purposes_for_user(user: Any) -> QuerySet[Purpose]:
-    """Return the purposes ``user`` may declare: the union over their groups (all for superusers)."""
+    """Return the purposes ``user`` may declare: the union over their groups (superusers: all)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Purpose.objects.none()
     if user.is_superuser:

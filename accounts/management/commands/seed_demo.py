@@ -85,7 +85,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"{created} demo customers created, {Customer.objects.count()} in total."
         ))
-        self.stdout.write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for user, (_, label, role, _superuser) in zip(staff_users, STAFF, strict=True):
             self.stdout.write(f"  {user.email:32} {label} ({role or 'superuser'}) → /admin/")
         self.stdout.write(
