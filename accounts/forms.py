@@ -87,7 +87,7 @@ class SignupForm(forms.Form):
         if has_control_characters(email):
             raise forms.ValidationError(_("Enter a valid email address."), code="invalid")
         if User.objects.filter(email__iexact=email).exists():
-            signin = reverse("admin:login")
+            signin = reverse("accounts:login")
             # Worded so that it does not tell a stranger whether the address has an account.
             raise forms.ValidationError(
                 format_html(
