@@ -92,8 +92,10 @@ class SignupForm(forms.Form):
             raise forms.ValidationError(
                 format_html(
                     '{} <a href="{}">{}</a>',
-                    _("We cannot create a new account with this email. If you already have an "
-                      "account, sign in instead."),
+                    _(
+                        "We cannot create a new account with this email. If you already have an "
+                        "account, sign in instead."
+                    ),
                     signin,
                     _("Sign in"),
                 ),
@@ -105,8 +107,10 @@ class SignupForm(forms.Form):
         label = self.cleaned_data["policy_version"]
         if label != self.current_policy.label:
             raise forms.ValidationError(
-                _("The privacy policy changed while you were signing up. Please read the new "
-                  "version and accept it again."),
+                _(
+                    "The privacy policy changed while you were signing up. Please read the new "
+                    "version and accept it again."
+                ),
                 code="stale_policy",
             )
         return label
@@ -123,3 +127,69 @@ class SignupForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+class CorrectDataForm(forms.Form):
+    """The customer corrects their contact person and phone number."""
+
+    contact_person = forms.CharField(label=_("Contact person"), max_length=1000, strip=False)
+    phone = PhoneNumberField(
+        label=_("Phone number"),
+        region="VN",
+        help_text=_("For example 0912 345 678 or +84 912 345 678."),
+        error_messages={
+            "invalid": _("Enter a valid phone number, for example 0912 345 678 or +84 912 345 678.")
+        },
+    )
+
+    def clean_contact_person(self) -> str:
+        return clean_name(self.cleaned_data["contact_person"])
+
+
+class EmailChangeForm(forms.Form):
+    """The customer asks to change their email; it changes once the new address confirms."""
+
+    email = forms.EmailField(label=_("New email"), max_length=254)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_email(self) -> str:
+        email = normalize_email(self.cleaned_data["email"])
+        if has_control_characters(email):
+            raise forms.ValidationError(_("Enter a valid email address."), code="invalid")
+        if email.lower() == self.user.email.lower():
+            raise forms.ValidationError(_("This is already your email."), code="same")
+        return email
+
+
+class UpdateNoticesForm(forms.Form):
+    """The one purpose the customer may switch off: update notices."""
+
+    update_notices = forms.BooleanField(label=_("Send me update notices"), required=False)
+
+
+class PolicyDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("accept", _("I accept")), ("decline", _("I decline"))],
+        widget=forms.HiddenInput,
+    )
+    policy_version = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+    def __init__(self, *args: Any, current_policy: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.current_policy = current_policy
+        self.fields["policy_version"].initial = current_policy.label
+
+    def clean_policy_version(self) -> str:
+        label = self.cleaned_data["policy_version"]
+        if label != self.current_policy.label:
+            raise forms.ValidationError(
+                _(
+                    "The privacy policy changed while you were reading it. Please read the new "
+                    "version."
+                ),
+                code="stale_policy",
+            )
+        return label

@@ -44,3 +44,16 @@ def consent_list_for_customer(*, customer: Any) -> QuerySet[ConsentRecord]:
     return ConsentRecord.objects.filter(customer=customer).select_related(
         "policy_version", "purpose"
     )
+
+
+def consent_allows(*, customer: Any, purpose_code: str) -> bool:
+    """Return True if the customer's consent currently covers ``purpose_code``.
+
+    The customer must have accepted the policy, and their latest choice for that purpose (if
+    any) must not be a withdrawal.
+    """
+    records = ConsentRecord.objects.filter(customer=customer)
+    if not records.filter(purpose__isnull=True, kind=ConsentRecord.Kind.ACCEPTED).exists():
+        return False
+    latest = records.filter(purpose__code=purpose_code).order_by("-recorded_at", "-id").first()
+    return latest is None or latest.kind != ConsentRecord.Kind.WITHDRAWN

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "simple_history",
     "consent",
     "accounts",
+    "rights",
 ]
 
 MIDDLEWARE = [
@@ -47,6 +48,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A signed-in customer must accept (or decline) a newer policy version before going further.
+    "rights.middleware.PolicyAcceptanceMiddleware",
     # Last, so that it wraps the view itself: one transaction per request, the access context,
     # and the batched access-log write at the end of that transaction.
     "consent.middleware.AccessContextMiddleware",
@@ -138,3 +141,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Data-subject rights (rights app): legal clocks (Decree 356/2025), email change, erasure ledger,
+# breach register.
+RIGHTS_ACKNOWLEDGE_WORKING_DAYS = env.int("RIGHTS_ACKNOWLEDGE_WORKING_DAYS", default=2)
+RIGHTS_COMPLETE_DAYS = env.int("RIGHTS_COMPLETE_DAYS", default=15)
+RIGHTS_EXTENSION_MAX_DAYS = env.int("RIGHTS_EXTENSION_MAX_DAYS", default=15)
+EMAIL_CHANGE_MAX_AGE_SECONDS = env.int("EMAIL_CHANGE_MAX_AGE_SECONDS", default=2 * 24 * 3600)
+# Append-only file of erased subject ids, kept OUTSIDE the database (and its backups) so that
+# `manage.py replay_erasures` can re-apply erasures after a restore.
+ERASURE_LEDGER_FILE = env.path(
+    "ERASURE_LEDGER_FILE", default=BASE_DIR / "var" / "erasure-ledger.jsonl"
+)
+BREACH_NOTIFY_HOURS = env.int("BREACH_NOTIFY_HOURS", default=72)

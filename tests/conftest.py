@@ -50,3 +50,16 @@ def account_manager(db):
 @pytest.fixture
 def reviewer(db):
     return factories.make_staff(email="reviewer@excelcrm.example", role="Compliance reviewer")
+
+
+@pytest.fixture(autouse=True)
+def _erasure_ledger_file(settings, tmp_path):
+    """Each test writes its own erasure ledger file (never the developer's var/)."""
+    settings.ERASURE_LEDGER_FILE = tmp_path / "erasure-ledger.jsonl"
+
+
+@pytest.fixture
+def customer_client(client, customer):
+    """A test client signed in as the ``customer`` fixture."""
+    client.force_login(customer.user)
+    return client

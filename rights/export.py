@@ -1,0 +1,120 @@
+"""Sections of the personal-data export. Each app's data is one section (docs/DATA-EXPORT.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.apps import apps
+
+# A section returns (its JSON value, the names of the personal fields it discloses).
+Section = Callable[[Any], tuple[Any, list[str]]]
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def account_section(customer: Any) -> tuple[Any, list[str]]:
+    user = customer.user
+    return (
+        {
+            "customer_id": customer.pk,
+            "business_name": customer.business_name,
+            "contact_person": customer.contact_person,
+            "phone": str(customer.phone) if customer.phone else "",
+            "email": user.email,
+            "language": user.language,
+            "signed_up_at": _iso(customer.created_at),
+            "last_login": _iso(user.last_login),
+        },
+        ["contact_person", "phone", "email"],
+    )
+
+
+def consents_section(customer: Any) -> tuple[Any, list[str]]:
+    from consent.selectors import consent_list_for_customer
+
+    return (
+        [
+            {
+                "policy_version": record.policy_version.label,
+                "kind": record.kind,
+                "purpose": record.purpose.code if record.purpose else None,
+                "recorded_at": _iso(record.recorded_at),
+                "language": record.language,
+                "text_sha256": record.text_sha256,
+                "ip_address": record.ip_address,
+                "user_agent": record.user_agent,
+            }
+            for record in consent_list_for_customer(customer=customer)
+        ],
+        [],
+    )
+
+
+def requests_section(customer: Any) -> tuple[Any, list[str]]:
+    from .selectors import request_list_for_customer
+
+    return (
+        [
+            {
+                "id": request.pk,
+                "kind": request.kind,
+                "status": request.status,
+                "reason": request.reason,
+                "response": request.response,
+                "filed_at": _iso(request.filed_at),
+                "acknowledge_due": _iso(request.acknowledge_due),
+                "acknowledged_at": _iso(request.acknowledged_at),
+                "complete_due": _iso(request.complete_due),
+                "extended_at": _iso(request.extended_at),
+                "extension_reason": request.extension_reason,
+                "closed_at": _iso(request.closed_at),
+            }
+            for request in request_list_for_customer(customer=customer)
+        ],
+        ["request_reason"],
+    )
+
+
+def access_log_section(customer: Any) -> tuple[Any, list[str]]:
+    from .selectors import access_log_for_customer, describe_access_rows
+
+    result = {}
+    for key, own in (("by_staff", False), ("by_you", True)):
+        rows = describe_access_rows(access_log_for_customer(customer=customer, self_access=own))
+        result[key] = [
+            {
+                "at": _iso(row["at"]),
+                "purpose": row["purpose_code"],
+                "action": row["action_code"],
+                "fields": row["fields"],
+                "channel": row["channel"],
+                "outcome": row["outcome_code"],
+                "role": str(row["role"]),
+            }
+            for row in rows
+        ]
+    return result, []
+
+
+_SECTIONS: list[tuple[str, str | None, Section]] = [
+    ("account", None, account_section),
+    ("consents", None, consents_section),
+    ("requests", None, requests_section),
+    ("access_log", None, access_log_section),
+]
+
+
+def register_section(name: str, section: Section, *, app_label: str | None = None) -> None:
+    """Add a section to the export (skipped while ``app_label`` is not installed)."""
+    _SECTIONS.append((name, app_label, section))
+
+
+def export_sections() -> list[tuple[str, Section]]:
+    return [
+        (name, section)
+        for name, app_label, section in _SECTIONS
+        if app_label is None or apps.is_installed(app_label)
+    ]

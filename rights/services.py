@@ -1,0 +1,214 @@
+"""Writes of data-subject requests and breaches. The only code that writes their personal data."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from consent import access
+from consent.context import require_context
+from consent.workdays import add_calendar_days, add_working_days
+
+from .erasure import customer_erase
+from .models import Breach, BreachNotification, DataSubjectRequest
+
+Kind = DataSubjectRequest.Kind
+Status = DataSubjectRequest.Status
+
+# Field names of a request as named in access-log rows.
+REQUEST_FIELDS = ("request_reason",)
+# Breach notifications are logged under this purpose (docs/POLICY.md, decisions): answering the
+# customer's question "what happened to my data" is part of resolving complaints and questions,
+# and it stays allowed under a restriction, which the law requires for a breach notice.
+BREACH_NOTIFY_PURPOSE = "complaints"
+
+
+def _deadlines(filed_at: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
+    return (
+        add_working_days(filed_at, settings.RIGHTS_ACKNOWLEDGE_WORKING_DAYS),
+        add_calendar_days(filed_at, settings.RIGHTS_COMPLETE_DAYS),
+    )
+
+
+@transaction.atomic
+def request_file(*, customer: Any, kind: str, reason: str) -> DataSubjectRequest:
+    """File a request for the customer (self-access, in the open context) with its clocks."""
+    require_context()
+    now = timezone.now()
+    acknowledge_due, complete_due = _deadlines(now)
+    request = DataSubjectRequest(
+        customer=customer,
+        kind=kind,
+        reason=reason.strip(),
+        filed_at=now,
+        acknowledge_due=acknowledge_due,
+        complete_due=complete_due,
+    )
+    request.full_clean()
+    request.save()
+    access.access_record(subjects=[customer], action=access.Action.CREATE, fields=REQUEST_FIELDS)
+    return request
+
+
+def _check_open(request: DataSubjectRequest) -> None:
+    if not request.is_open:
+        raise ValidationError(_("This request is already closed."), code="closed")
+
+
+@transaction.atomic
+def request_withdraw(*, request: DataSubjectRequest) -> DataSubjectRequest:
+    """The customer withdraws their own request (a standing restriction is lifted this way)."""
+    if request.status not in (*DataSubjectRequest.OPEN_STATUSES, Status.COMPLETED) or (
+        request.status == Status.COMPLETED and request.kind != Kind.RESTRICTION
+    ):
+        raise ValidationError(_("This request can no longer be withdrawn."), code="closed")
+    request.status = Status.WITHDRAWN
+    request.closed_at = timezone.now()
+    request.save_tracked()
+    access.access_record(
+        subjects=[request.customer_id], action=access.Action.CHANGE, fields=("request_status",)
+    )
+    return request
+
+
+@transaction.atomic
+def request_acknowledge(*, request: DataSubjectRequest, actor: Any) -> DataSubjectRequest:
+    """Staff acknowledge receipt of the request (the 2-working-day clock stops)."""
+    if request.status != Status.RECEIVED:
+        raise ValidationError(_("Only a newly received request can be acknowledged."), code="state")
+    request.status = Status.ACKNOWLEDGED
+    request.acknowledged_at = timezone.now()
+    request.handled_by = actor
+    request.save_tracked()
+    access.access_record(
+        subjects=[request.customer_id], action=access.Action.CHANGE, fields=("request_status",)
+    )
+    return request
+
+
+@transaction.atomic
+def request_extend(
+    *, request: DataSubjectRequest, actor: Any, days: int, reason: str
+) -> DataSubjectRequest:
+    """Extend the completion deadline once, by at most ``RIGHTS_EXTENSION_MAX_DAYS`` days."""
+    _check_open(request)
+    if request.extended_at is not None:
+        raise ValidationError(
+            {"days": _("This request was already extended once; the law allows one extension.")}
+        )
+    limit = settings.RIGHTS_EXTENSION_MAX_DAYS
+    if not 1 <= days <= limit:
+        raise ValidationError({"days": _("Extend by 1 to %(limit)d days.") % {"limit": limit}})
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason for the extension.")})
+    request.extended_at = timezone.now()
+    request.extension_days = days
+    request.extension_reason = reason.strip()[:500]
+    request.complete_due = add_calendar_days(request.complete_due, days)
+    request.handled_by = actor
+    request.save_tracked()
+    access.access_record(
+        subjects=[request.customer_id], action=access.Action.CHANGE, fields=("request_status",)
+    )
+    return request
+
+
+@transaction.atomic
+def request_complete(
+    *, request: DataSubjectRequest, actor: Any, response: str = ""
+) -> DataSubjectRequest:
+    """Complete the request. Completing an erasure or account closure erases the customer."""
+    _check_open(request)
+    now = timezone.now()
+    request.status = Status.COMPLETED
+    request.acknowledged_at = request.acknowledged_at or now
+    request.closed_at = now
+    request.response = response.strip()
+    request.handled_by = actor
+    request.save_tracked()
+    access.access_record(
+        subjects=[request.customer_id], action=access.Action.CHANGE, fields=("request_status",)
+    )
+    if request.kind in (Kind.ERASURE, Kind.CLOSURE):
+        customer_erase(customer=request.customer, request=request, approved_by=actor)
+        access.access_record(
+            subjects=[request.customer_id],
+            action=access.Action.DELETE,
+            fields=("contact_person", "phone", "email", "request_reason"),
+        )
+    return request
+
+
+@transaction.atomic
+def request_reject(*, request: DataSubjectRequest, actor: Any, response: str) -> DataSubjectRequest:
+    """Reject the request, with the reason given to the customer."""
+    _check_open(request)
+    if not response.strip():
+        raise ValidationError({"response": _("Tell the customer why the request is rejected.")})
+    now = timezone.now()
+    request.status = Status.REJECTED
+    request.acknowledged_at = request.acknowledged_at or now
+    request.closed_at = now
+    request.response = response.strip()
+    request.handled_by = actor
+    request.save_tracked()
+    access.access_record(
+        subjects=[request.customer_id], action=access.Action.CHANGE, fields=("request_status",)
+    )
+    return request
+
+
+@transaction.atomic
+def breach_save(*, breach: Breach, actor: Any, affected: Iterable[Any] | None = None) -> Breach:
+    """Record or update a breach (facts only; personal values are never copied into it)."""
+    if breach.pk is None:
+        breach.recorded_by = actor
+    breach.full_clean()
+    breach.save()
+    if affected is not None:
+        breach.affected.set(affected)
+    return breach
+
+
+@transaction.atomic
+def breach_notify_customers(*, breach: Breach, actor: Any) -> int:
+    """Email each affected customer not yet notified; log each under ``BREACH_NOTIFY_PURPOSE``.
+
+    Return the number of customers notified now.
+    """
+    done = set(breach.notifications.values_list("customer_id", flat=True))
+    pending = [c for c in breach.affected.select_related("user") if c.pk not in done]
+    for customer in pending:
+        with translation.override(customer.user.language):
+            send_mail(
+                _("ExcelCRM: a personal-data breach concerning your account"),
+                _(
+                    "Dear customer,\n\nOn %(detected)s we detected a personal-data breach that "
+                    "may concern these data of your account: %(categories)s.\n\n%(description)s"
+                    "\n\nIf you have questions, reply to this email.\n\nExcelCRM"
+                )
+                % {
+                    "detected": timezone.localtime(breach.detected_at).strftime("%d/%m/%Y %H:%M"),
+                    "categories": ", ".join(breach.category_labels()),
+                    "description": breach.description,
+                },
+                None,
+                [customer.user.email],
+            )
+        BreachNotification.objects.create(breach=breach, customer=customer, notified_by=actor)
+    if pending:
+        access.access_record(
+            subjects=pending,
+            action=access.Action.NOTIFY,
+            fields=("email",),
+            purpose=BREACH_NOTIFY_PURPOSE,
+        )
+    return len(pending)
