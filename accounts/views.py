@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
@@ -77,6 +77,7 @@ class CustomerLogoutView(auth_views.LogoutView):
     next_page = "accounts:login"
 
 
+@transaction.non_atomic_requests
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
     """Answer 200 when the database answers, 503 when it does not."""
