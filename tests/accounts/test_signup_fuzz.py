@@ -84,7 +84,10 @@ def test_signup_never_fails_and_never_half_writes(
 
 
 def test_signup_with_bytes_that_are_not_utf8_gets_field_errors(client, policy):
-    body = b"business_name=%FF%FE&contact_person=%C3%28&phone=%E2%82&email=%80%40x.vn&policy_version=1.0"
+    body = (
+        b"business_name=%FF%FE&contact_person=%C3%28&phone=%E2%82&email=%80%40x.vn"
+        b"&policy_version=1.0"
+    )
     response = client.post(
         reverse("accounts:signup"), body, content_type="application/x-www-form-urlencoded"
     )
