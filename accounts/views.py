@@ -11,7 +11,7 @@ from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -127,6 +127,7 @@ class CustomerLogoutView(auth_views.LogoutView):
     next_page = "accounts:login"
 
 
+@transaction.non_atomic_requests
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
     """Answer 200 when the database answers, 503 when it does not."""

@@ -58,13 +58,19 @@ class AccessContextMiddleware:
         request.access_context = ctx
         with bind_context(ctx):
             response = self.get_response(request)
+            if ctx.pending:  # rows from a view that manages its own transactions
+                with transaction.atomic():
+                    access.flush(ctx)
         response.headers.setdefault("X-Request-ID", request_id)
         return response
 
     def process_view(
         self, request: HttpRequest, view_func: Callable[..., Any], args: Any, kwargs: Any
-    ) -> HttpResponse:
+    ) -> HttpResponse | None:
         ctx: AccessContext = request.access_context
+        if "default" in getattr(view_func, "_non_atomic_requests", set()):
+            # Views marked transaction.non_atomic_requests (the health check) manage their own.
+            return None
         try:
             with transaction.atomic():
                 response = view_func(request, *args, **kwargs)
