@@ -28,13 +28,13 @@ from .normalize import normalize_email
 # Business name is not personal data (docs/POLICY.md) and identifies the row in every export.
 CUSTOMER_EXPORT_FIELDS: dict[str, tuple[str, ...]] = {
     # Licences are issued to the business and sent to its contact person.
-    "licensing": ("business_name", "contact_person", "user__email"),
+    "licensing": ("business_name", "contact_person", "email"),
     # Update notices go out by email; no name or phone needed.
-    "update_notices": ("business_name", "user__email"),
-    "renewal_notices": ("business_name", "contact_person", "user__email"),
+    "update_notices": ("business_name", "email"),
+    "renewal_notices": ("business_name", "contact_person", "email"),
     # Care and complaints may need any way of reaching the contact person.
-    "customer_care": ("business_name", "contact_person", "phone", "user__email"),
-    "complaints": ("business_name", "contact_person", "phone", "user__email"),
+    "customer_care": ("business_name", "contact_person", "phone", "email"),
+    "complaints": ("business_name", "contact_person", "phone", "email"),
 }
 
 
@@ -98,23 +98,27 @@ class PolicyVersionFilter(admin.SimpleListFilter):
 @admin.register(Customer)
 class CustomerAdmin(PersonalDataAdminMixin, SimpleHistoryAdmin):
     form = CustomerAdminForm
-    personal_fields = ("contact_person", "phone", "email", "user__email")
+    personal_fields = ("contact_person", "phone", "email", "email")
     subject_path = "pk"
     autocomplete_display = ("business_name", "contact_person")
     export_fields = CUSTOMER_EXPORT_FIELDS
 
-    list_display = ["business_name", "contact_person", "phone", "user__email", "created_at"]
+    list_display = ["business_name", "contact_person", "phone", "email", "created_at"]
     list_select_related = ["user"]
     list_filter = [("created_at", admin.DateFieldListFilter), PolicyVersionFilter]
     search_fields = ["business_name", "user__email", "=phone"]
     ordering = ["-created_at", "-id"]
-    sortable_by = ["business_name", "contact_person", "user__email", "created_at"]
+    sortable_by = ["business_name", "contact_person", "email", "created_at"]
     list_per_page = 100
     fieldsets = [
         (None, {"fields": ["business_name", "contact_person", "phone", "email"]}),
         (_("Account"), {"fields": ["created_at"]}),
     ]
     readonly_fields = ["created_at"]
+
+    @admin.display(description=_("email"), ordering="user__email")
+    def email(self, obj: Customer) -> str:
+        return obj.user.email
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str

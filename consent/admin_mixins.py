@@ -24,12 +24,14 @@ autocomplete):
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import flatten_fieldsets, label_for_field, unquote
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -122,10 +124,13 @@ class _MaskingHistoryHelper(HistoricalRecordContextHelper):
 
     def format_delta_change(self, change: Any) -> Any:
         formatted = super().format_delta_change(change)
-        if change.field in self.masked:
-            formatted.old = mask_value(change.field, change.old)
-            formatted.new = mask_value(change.field, change.new)
-        return formatted
+        if change.field not in self.masked:
+            return formatted
+        return dataclasses.replace(
+            formatted,
+            old=mask_value(change.field, change.old),
+            new=mask_value(change.field, change.new),
+        )
 
 
 class PersonalDataAdminMixin:
@@ -312,6 +317,15 @@ class PersonalDataAdminMixin:
         state = self.purpose_state(request)
         action = access.Action.SEARCH if request.GET.get("q") else access.Action.LIST
         if state == DENIED:
+            selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
+            if request.method == "POST" and selected:
+                is_export = request.POST.get("action", "").startswith("export_")
+                chosen = self.model._default_manager.filter(pk__in=selected)
+                return self.purpose_refused(
+                    request,
+                    action=access.Action.EXPORT if is_export else access.Action.CHANGE,
+                    subjects=self.subject_ids(chosen) or [None],
+                )
             return self.purpose_refused(request, action=action)
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None) or {}

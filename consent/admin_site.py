@@ -111,7 +111,8 @@ class PortalAdminSite(admin.AdminSite):
         from .selectors import purposes_for_user, user_may_declare
 
         granted = list(purposes_for_user(request.user))
-        form = PurposeDeclarationForm(request.POST or None, granted=granted)
+        data = request.POST if request.method == "POST" else None
+        form = PurposeDeclarationForm(data, granted=granted)
         if request.method == "POST" and form.is_valid():
             code = form.cleaned_data["purpose"]
             if not user_may_declare(request.user, code):
