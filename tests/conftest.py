@@ -63,3 +63,15 @@ def customer_client(client, customer):
     """A test client signed in as the ``customer`` fixture."""
     client.force_login(customer.user)
     return client
+
+
+@pytest.fixture
+def declare():
+    """Declare a purpose for a logged-in test client through the admin's purpose page."""
+
+    def _declare(client, purpose, reference=""):
+        response = client.post("/admin/purpose/", {"purpose": purpose, "reference": reference})
+        assert response.status_code == 302, response.content[:2000]
+        return response
+
+    return _declare
