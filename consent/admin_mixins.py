@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
 from django import forms
@@ -53,6 +53,19 @@ ALLOWED = "allowed"
 DENIED = "denied"
 
 REASON_FIELD = "change_reason"
+
+# Access vetoes: functions ``(customer_ids=, purpose=) -> set of vetoed ids`` registered by apps
+# (``rights`` vetoes restricted customers). A vetoed customer's data is refused even under an
+# allowed purpose, with a ``denied`` row, on every page of every admin using the mixin.
+ACCESS_VETOES: list[Callable[..., set[int]]] = []
+
+
+def register_access_veto(veto: Callable[..., set[int]]) -> Callable[..., set[int]]:
+    """Register ``veto`` (called with ``customer_ids=`` and ``purpose=``); return it."""
+    if veto not in ACCESS_VETOES:
+        ACCESS_VETOES.append(veto)
+    return veto
+
 
 # Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -215,15 +228,48 @@ class PersonalDataAdminMixin:
         ) % {"things": self.model._meta.verbose_name_plural}
 
     def purpose_refused(
-        self, request: HttpRequest, *, action: str, subjects: Iterable[Any] = (None,)
+        self,
+        request: HttpRequest,
+        *,
+        action: str,
+        subjects: Iterable[Any] = (None,),
+        reason: str | None = None,
     ) -> TemplateResponse:
         """Log a ``denied`` row per subject and return the 403 page explaining why."""
         access.access_denied(subjects=list(subjects), action=action)
         return purpose_denied_response(
             request,
-            reason=self.purpose_denied_reason(request),
+            reason=reason or self.purpose_denied_reason(request),
             purpose=request.access_context.purpose,
             site=self.admin_site,
+        )
+
+    def vetoed_ids(self, request: HttpRequest, ids: Iterable[Any]) -> set[int]:
+        """Return those customer ids a registered veto forbids under the declared purpose."""
+        ids = [i for i in ids if i is not None]
+        if not ids or not ACCESS_VETOES:
+            return set()
+        purpose = request.access_context.purpose
+        vetoed: set[int] = set()
+        for veto in ACCESS_VETOES:
+            vetoed |= veto(customer_ids=ids, purpose=purpose)
+        return vetoed
+
+    def veto_refusal(self, request: HttpRequest, obj: Any, *, action: str) -> Any:
+        """Return the refusal page (and log ``denied``) if a veto covers ``obj``, else None."""
+        subject = self.subject_id(obj) if obj is not None else None
+        if subject is None or self.purpose_state(request) != ALLOWED:
+            return None
+        if not self.vetoed_ids(request, [subject]):
+            return None
+        return self.purpose_refused(
+            request,
+            action=action,
+            subjects=[subject],
+            reason=_(
+                "This customer has restricted the processing of their data: it may be used "
+                "only to resolve complaints and questions."
+            ),
         )
 
     def purpose_required(self, request: HttpRequest, *, message: str) -> TemplateResponse:
@@ -331,6 +377,10 @@ class PersonalDataAdminMixin:
         context = getattr(response, "context_data", None) or {}
         if state == ALLOWED and "cl" in context:
             cl = context["cl"]
+            vetoed = self.vetoed_ids(request, self.subject_ids(cl.result_list))
+            if vetoed:
+                access.access_denied(subjects=sorted(vetoed), action=action)
+                cl.result_list = [o for o in cl.result_list if self.subject_id(o) not in vetoed]
             self.log_access(
                 request,
                 cl.result_list,
@@ -414,6 +464,10 @@ class PersonalDataAdminMixin:
         if state == DENIED and personal:
             action = access.Action.CHANGE if request.method == "POST" else access.Action.VIEW
             return self.purpose_refused(request, action=action, subjects=[self.subject_id(obj)])
+        action = access.Action.CHANGE if request.method == "POST" else access.Action.VIEW
+        refusal = self.veto_refusal(request, obj, action=action) if personal else None
+        if refusal is not None:
+            return refusal
         response = super().change_view(request, object_id, form_url, extra_context)
         if not personal:
             return response
@@ -449,6 +503,9 @@ class PersonalDataAdminMixin:
             return self.purpose_refused(
                 request, action=access.Action.HISTORY, subjects=[self.subject_id(obj)]
             )
+        refusal = personal and self.veto_refusal(request, obj, action=access.Action.HISTORY)
+        if refusal:
+            return refusal
         extra = {
             **(extra_context or {}),
             "history_masked": personal and state != ALLOWED,
@@ -481,6 +538,9 @@ class PersonalDataAdminMixin:
                 return self.purpose_required(
                     request, message=_("Declare a purpose to see a past version of this record.")
                 )
+            refusal = self.veto_refusal(request, obj, action=access.Action.HISTORY)
+            if refusal is not None:
+                return refusal
             self.log_access(
                 request,
                 [obj],
@@ -502,6 +562,9 @@ class PersonalDataAdminMixin:
             return self.purpose_refused(
                 request, action=access.Action.DELETE, subjects=[self.subject_id(obj)]
             )
+        refusal = self.veto_refusal(request, obj, action=access.Action.DELETE) if personal else None
+        if refusal is not None:
+            return refusal
         if personal and state == NONE:
             if request.method == "POST":
                 return self.purpose_required(
@@ -528,6 +591,9 @@ class PersonalDataAdminMixin:
         if self.autocomplete_display is None:
             return self.masked_str(obj) if self.purpose_state(request) != ALLOWED else str(obj)
         allowed = self.purpose_state(request) == ALLOWED or self.subject_id(obj) is None
+        if allowed and self.vetoed_ids(request, [self.subject_id(obj)]):
+            access.access_denied(subjects=[self.subject_id(obj)], action=access.Action.SEARCH)
+            allowed = False
         parts = []
         for name in self.autocomplete_display:
             value = resolve(obj, name)
@@ -574,6 +640,10 @@ class PersonalDataAdminMixin:
     def export_rows(self, request: HttpRequest, queryset: Any, columns: list[str]):
         """Yield the header and one row per object, cells neutralised; log ``export`` rows."""
         objs = list(queryset)
+        vetoed = self.vetoed_ids(request, self.subject_ids(objs))
+        if vetoed:
+            access.access_denied(subjects=sorted(vetoed), action=access.Action.EXPORT)
+            objs = [o for o in objs if self.subject_id(o) not in vetoed]
         self.log_access(
             request, objs, action=access.Action.EXPORT, fields=self.personal_in(columns)
         )

@@ -19,8 +19,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from consent import access
+from consent.admin_mixins import PersonalDataAdminMixin
 
 from . import services
 from .forms import RequestHandleForm
@@ -62,7 +64,12 @@ def _clock(due: Any, overdue: bool) -> str:
 
 
 @admin.register(DataSubjectRequest)
-class DataSubjectRequestAdmin(admin.ModelAdmin):
+class DataSubjectRequestAdmin(PersonalDataAdminMixin, SimpleHistoryAdmin):
+    # Rights requests are handled under "complaints" (docs/POLICY.md): the purpose that resolves
+    # the customer's complaints and questions, and the one a restriction still allows.
+    personal_fields = ("reason", "response")
+    subject_path = "customer_id"
+    allowed_purposes = frozenset({"complaints"})
     list_display = [
         "id",
         "business_name",
@@ -121,17 +128,6 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
-        """Return the request and log that its text (the customer's words) was shown."""
-        obj = super().get_object(request, object_id, from_field)
-        if obj is not None:
-            access.access_record(
-                subjects=[obj.customer_id],
-                action=access.Action.VIEW,
-                fields=services.REQUEST_FIELDS,
-            )
-        return obj
-
     def get_urls(self) -> list:
         handle = self.admin_site.admin_view(self.handle_view)
         return [
@@ -148,8 +144,18 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
     def handle_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Take one step on a request (acknowledge, extend, complete, reject) through a service."""
         obj = get_object_or_404(DataSubjectRequest.objects.select_related("customer"), pk=pk)
-        if not self.has_change_permission(request, obj):
-            return HttpResponseRedirect(reverse("admin:index"))
+        state = self.purpose_state(request)
+        if state == "none":
+            return self.purpose_required(
+                request, message=gettext("Declare the purpose “complaints” to handle a request.")
+            )
+        if state != "allowed":
+            return self.purpose_refused(
+                request, action=access.Action.CHANGE, subjects=[obj.customer_id]
+            )
+        refusal = self.veto_refusal(request, obj, action=access.Action.CHANGE)
+        if refusal is not None:
+            return refusal
         form = RequestHandleForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data

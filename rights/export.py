@@ -74,7 +74,7 @@ def requests_section(customer: Any) -> tuple[Any, list[str]]:
             }
             for request in request_list_for_customer(customer=customer)
         ],
-        ["request_reason"],
+        ["reason", "response"],
     )
 
 

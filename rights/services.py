@@ -24,7 +24,7 @@ Kind = DataSubjectRequest.Kind
 Status = DataSubjectRequest.Status
 
 # Field names of a request as named in access-log rows.
-REQUEST_FIELDS = ("request_reason",)
+REQUEST_FIELDS = ("reason",)
 # Breach notifications are logged under this purpose (docs/POLICY.md, decisions): answering the
 # customer's question "what happened to my data" is part of resolving complaints and questions,
 # and it stays allowed under a restriction, which the law requires for a breach notice.
@@ -142,7 +142,7 @@ def request_complete(
         access.access_record(
             subjects=[request.customer_id],
             action=access.Action.DELETE,
-            fields=("contact_person", "phone", "email", "request_reason"),
+            fields=("contact_person", "phone", "email", "reason", "response"),
         )
     return request
 

@@ -35,7 +35,7 @@ def test_customer_files_a_request_and_sees_its_status_and_dates(customer_client,
     assert request.complete_due == request.filed_at + datetime.timedelta(days=15)
     record = request.history.get()
     assert record.history_user_id == customer.user_id and record.history_channel == "portal"
-    row = AccessLog.objects.get(customer_id=customer.pk, action="create", fields="request_reason")
+    row = AccessLog.objects.get(customer_id=customer.pk, action="create", fields="reason")
     assert (row.actor_id, row.purpose) == (customer.user_id, "")
     page = customer_client.get(reverse("rights:requests")).content.decode()
     assert "Tôi không dùng nữa" in page and "đã nhận" in page
@@ -113,9 +113,25 @@ def test_overdue_requests_are_filterable_and_highlighted(client, customer, super
     assert [obj.pk for obj in response.context["cl"].result_list] == [fresh.pk]
 
 
-def test_admin_handle_view_runs_the_service_and_shows_field_errors(client, customer, superuser):
+def test_admin_handle_view_needs_the_complaints_purpose(client, customer, support_user, declare):
     request = file(customer)
-    client.force_login(superuser)
+    client.force_login(support_user)
+    url = reverse("admin:rights_datasubjectrequest_handle", args=[request.pk])
+    assert client.post(url, {"step": "acknowledge"}).status_code == 403
+    declare(client, "customer_care")
+    assert client.post(url, {"step": "acknowledge"}).status_code == 403
+    row = AccessLog.objects.get(customer_id=customer.pk, outcome="denied")
+    assert (row.actor_id, row.purpose, row.action) == (support_user.pk, "customer_care", "change")
+    request.refresh_from_db()
+    assert request.status == "received"
+
+
+def test_admin_handle_view_runs_the_service_and_shows_field_errors(
+    client, customer, support_user, declare
+):
+    request = file(customer)
+    client.force_login(support_user)
+    declare(client, "complaints", "DSR-1")
     url = reverse("admin:rights_datasubjectrequest_handle", args=[request.pk])
     response = client.post(url, {"step": "extend", "days": "", "note": ""})
     assert response.status_code == 200
@@ -123,15 +139,25 @@ def test_admin_handle_view_runs_the_service_and_shows_field_errors(client, custo
     response = client.post(url, {"step": "acknowledge"})
     assert response.status_code == 302
     request.refresh_from_db()
-    assert request.status == "acknowledged" and request.handled_by == superuser
+    assert request.status == "acknowledged" and request.handled_by == support_user
+    record = request.history.first()
+    assert (record.history_purpose, record.history_reference) == ("complaints", "DSR-1")
 
 
-def test_admin_change_page_logs_that_the_reason_was_read(client, customer, superuser):
-    request = file(customer)
-    client.force_login(superuser)
-    client.get(reverse("admin:rights_datasubjectrequest_change", args=[request.pk]))
-    row = AccessLog.objects.get(customer_id=customer.pk, actor_id=superuser.pk)
-    assert (row.action, row.fields, row.channel) == ("view", "request_reason", "admin")
+def test_admin_change_page_masks_without_purpose_and_logs_with_it(
+    client, customer, support_user, declare
+):
+    request = file(customer, reason="Số của tôi là 0912345678")
+    client.force_login(support_user)
+    url = reverse("admin:rights_datasubjectrequest_change", args=[request.pk])
+    assert "0912345678" not in client.get(url).content.decode()
+    assert not AccessLog.objects.filter(actor_id=support_user.pk).exists()
+    declare(client, "complaints")
+    assert "0912345678" in client.get(url).content.decode()
+    row = AccessLog.objects.get(customer_id=customer.pk, actor_id=support_user.pk)
+    assert (row.action, row.fields, row.channel, row.purpose) == (
+        "view", "reason,response", "admin", "complaints"
+    )
 
 
 def test_customer_withdraws_a_request_and_cannot_touch_others(customer_client, customer):
