@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "simple_history",
     "consent",
     "accounts",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -138,3 +139,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Audit trail (audit/): seals, verification, reviewer views.
+# An actor who accesses more customers than this within one hour appears in the bulk-access alerts.
+AUDIT_BULK_ACCESS_THRESHOLD = env.int("AUDIT_BULK_ACCESS_THRESHOLD", default=50)
+# seal_audit_log waits at most this long for transactions older than its high-water mark.
+AUDIT_SEAL_WAIT_SECONDS = env.float("AUDIT_SEAL_WAIT_SECONDS", default=30.0)
+# Rows per page in the access-log explorer.
+AUDIT_PAGE_SIZE = env.int("AUDIT_PAGE_SIZE", default=50)
