@@ -10,8 +10,9 @@ seal up to a safe high-water mark). Its digest is SHA-256 over::
 Sealing takes no lock on the access log and never waits on a request's locks: it reads committed
 rows. The high-water mark is safe against transactions that took a lower id but commit later:
 on PostgreSQL the sealer reads the largest visible id W, then the current snapshot's ``xmax`` X,
-and seals up to W only once every other transaction older than X has ended (no xid below X left in
-a fresh snapshot's in-progress list; READ COMMITTED takes a fresh snapshot per statement). Any transaction holding an id ≤ W drew it before W was visible, so it had its
+and seals up to W only once every other transaction of this database older than X has ended
+(``pg_stat_activity.backend_xid``; the sealer must run as the portal's role, or a member of
+``pg_read_all_stats``, to see the portal's sessions). Any transaction holding an id ≤ W drew it before W was visible, so it had its
 transaction id before X was read. It waits for that at most ``AUDIT_SEAL_WAIT_SECONDS`` and
 otherwise seals nothing this run (the next run picks the rows up). SQLite has one writer at a time,
 which commits before the next one inserts, so the largest visible id is already safe.
@@ -126,10 +127,14 @@ def _safe_high_water_mark(wait_seconds: float) -> int | None:
         xmax = cursor.fetchone()[0]
         deadline = time.monotonic() + wait_seconds
         while True:
-            # In progress = in the snapshot's xip list (which never holds our own transaction).
+            # Another session of this database whose transaction id is older than X. (Sessions
+            # of other databases on the cluster cannot write this table, so they do not count.)
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
             cursor.execute(
-                "SELECT NOT EXISTS (SELECT 1 FROM pg_snapshot_xip(pg_current_snapshot()) x"
-                " WHERE x < %s::xid8)",
+                "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND backend_xid IS NOT NULL"
+                " AND age(backend_xid) > age((%s::bigint %% 4294967296)::text::xid))",
                 [xmax],
             )
             if cursor.fetchone()[0]:
