@@ -1,21 +1,23 @@
 """Seals over the access log, and their verification.
 
 A seal covers the access-log rows with ids ``first_id``..``last_id`` (the row after the previous
-seal up to a safe high-water mark). Its digest is SHA-256 over::
+seal up to a safe high-water mark). Each row is serialised canonically: a JSON array of the
+columns in ``CANONICAL_COLUMNS`` order, times as UTC ISO 8601 with microseconds and ``Z``, no
+spaces, UTF-8, one line per row in id order. The seal's digest is::
 
-    "excelcrm-accesslog-seal-v1\\n" prev_digest "\\n" first_id "\\n" last_id "\\n" row_count "\\n"
-    then one line per row in id order: a JSON array of the columns in ``CANONICAL_COLUMNS`` order,
-    times as UTC ISO 8601 with microseconds and a ``Z``, no spaces, UTF-8.
+    SHA-256("excelcrm-accesslog-seal-v1\n" prev_digest "\n" first_id "\n" last_id "\n"
+            row_count "\n" SHA-256(rows) "\n")
 
 Sealing takes no lock on the access log and never waits on a request's locks: it reads committed
 rows. The high-water mark is safe against transactions that took a lower id but commit later:
 on PostgreSQL the sealer reads the largest visible id W, then the current snapshot's ``xmax`` X,
 and seals up to W only once every other transaction of this database older than X has ended
 (``pg_stat_activity.backend_xid``; the sealer must run as the portal's role, or a member of
-``pg_read_all_stats``, to see the portal's sessions). Any transaction holding an id ≤ W drew it before W was visible, so it had its
-transaction id before X was read. It waits for that at most ``AUDIT_SEAL_WAIT_SECONDS`` and
-otherwise seals nothing this run (the next run picks the rows up). SQLite has one writer at a time,
-which commits before the next one inserts, so the largest visible id is already safe.
+``pg_read_all_stats``, to see the portal's sessions). Any transaction holding an id <= W drew it
+before W was visible, so it had its transaction id before X was read. The sealer waits for that
+at most ``AUDIT_SEAL_WAIT_SECONDS`` and otherwise seals nothing this run (the next run picks the
+rows up). SQLite has one writer at a time, which commits before the next one inserts, so the
+largest visible id is already safe.
 """
 
 from __future__ import annotations
