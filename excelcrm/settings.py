@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "simple_history",
     "consent",
     "accounts",
+    "audit",
     "rights",
 ]
 
@@ -154,3 +155,11 @@ ERASURE_LEDGER_FILE = env.path(
     "ERASURE_LEDGER_FILE", default=BASE_DIR / "var" / "erasure-ledger.jsonl"
 )
 BREACH_NOTIFY_HOURS = env.int("BREACH_NOTIFY_HOURS", default=72)
+
+# Audit trail (audit/): seals, verification, reviewer views.
+# An actor who accesses more customers than this within one hour appears in the bulk-access alerts.
+AUDIT_BULK_ACCESS_THRESHOLD = env.int("AUDIT_BULK_ACCESS_THRESHOLD", default=50)
+# seal_audit_log waits at most this long for transactions older than its high-water mark.
+AUDIT_SEAL_WAIT_SECONDS = env.float("AUDIT_SEAL_WAIT_SECONDS", default=30.0)
+# Rows per page in the access-log explorer.
+AUDIT_PAGE_SIZE = env.int("AUDIT_PAGE_SIZE", default=50)
