@@ -19,6 +19,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
+from audit.erasure import erasure_gate
 from consent.context import require_context
 
 from .models import ErasureRecord
@@ -48,21 +49,28 @@ def _history_model(model: type[models.Model]) -> type[models.Model] | None:
 
 
 def _rewrite_history(history_model: type[models.Model], flt: dict, values: dict) -> int:
-    """Overwrite personal values in historical rows: the one sanctioned change of history."""
-    return history_model._base_manager.filter(**flt).update(**values)
+    """Overwrite personal values in historical rows (only inside ``audit``'s erasure gate)."""
+    return history_model._base_manager.filter(**flt).exclude(**values).update(**values)
 
 
 def is_erased(customer: Any) -> bool:
     return customer.user.email == erased_email(customer.user_id)
 
 
-def erase_values(*, customer: Any) -> int:
+def erase_values(*, customer: Any, reason: str, approved_by: Any) -> int:
     """Replace every personal value of ``customer`` (live and historical rows) by the marker.
 
-    Idempotent. Runs in the open access context (its actor and reason go into the history row
-    that records the erasure). Return the number of rows rewritten.
+    History rows are rewritten through ``audit.erasure.erasure_gate``, the one sanctioned path
+    through the append-only triggers, which records who approved it and why. Idempotent. Runs in
+    the open access context (its actor and reason go into the history row that records the
+    erasure). Return the number of rows rewritten.
     """
     require_context()
+    with erasure_gate(reason=reason, approved_by=approved_by):
+        return _erase_values(customer)
+
+
+def _erase_values(customer: Any) -> int:
     total = 0
     for entry in registered():
         model = apps.get_model(entry.model_label)
@@ -92,18 +100,14 @@ def customer_erase(*, customer: Any, request: Any = None, approved_by: Any = Non
     """
     ctx = require_context()
     previous_reason = ctx.reason
-    ctx.reason = (f"erasure under request #{request.pk}" if request is not None else "erasure")[
-        :100
-    ]
+    reason = f"erasure under request #{request.pk}" if request is not None else "account erasure"
+    ctx.reason = reason
     try:
-        user = customer.user
-        user.is_active = False
-        user.set_unusable_password()
-        user.save()
-        rows = erase_values(customer=customer)
+        _close_login(customer.user)
+        rows = erase_values(customer=customer, reason=reason, approved_by=approved_by)
     finally:
         ctx.reason = previous_reason
-    record, _ = ErasureRecord.objects.get_or_create(
+    record, created = ErasureRecord.objects.get_or_create(
         customer_id=customer.pk,
         defaults={
             "user_id": customer.user_id,
@@ -112,8 +116,16 @@ def customer_erase(*, customer: Any, request: Any = None, approved_by: Any = Non
             "rows_erased": rows,
         },
     )
-    ledger_append(record)
+    if created:
+        ledger_append(record)
     return record
+
+
+def _close_login(user: Any) -> None:
+    if user.is_active or user.has_usable_password():
+        user.is_active = False
+        user.set_unusable_password()
+        user.save()
 
 
 def ledger_path() -> Path:
@@ -163,10 +175,11 @@ def ledger_entries() -> list[dict]:
 
 
 @transaction.atomic
-def erasures_replay() -> dict[str, int]:
+def erasures_replay(*, approved_by: Any) -> dict[str, int]:
     """Re-apply every ledgered erasure (after a backup restore). Idempotent.
 
-    Return counts: ``entries`` in the ledger, ``customers`` re-erased, ``rows`` rewritten.
+    ``approved_by`` is the operator who runs the replay (recorded by the erasure gate). Return
+    counts: ``entries`` in the ledger, ``customers`` re-erased, ``rows`` rewritten.
     """
     from accounts.models import Customer
 
@@ -178,12 +191,12 @@ def erasures_replay() -> dict[str, int]:
         customer = Customer.objects.select_related("user").filter(pk=entry["customer_id"]).first()
         if customer is None:
             continue
-        user = customer.user
-        if user.is_active or user.has_usable_password():
-            user.is_active = False
-            user.set_unusable_password()
-            user.save()
-        rows = erase_values(customer=customer)
+        _close_login(customer.user)
+        rows = erase_values(
+            customer=customer,
+            reason=f"replay of the erasure of customer {customer.pk} after a restore",
+            approved_by=approved_by,
+        )
         if rows:
             counts["customers"] += 1
             counts["rows"] += rows

@@ -30,7 +30,9 @@ def test_customer_files_a_request_and_sees_its_status_and_dates(customer_client,
     assert response.status_code == 302
     request = DataSubjectRequest.objects.get()
     assert (request.kind, request.status, request.reason) == (
-        "erasure", "received", "Tôi không dùng nữa"
+        "erasure",
+        "received",
+        "Tôi không dùng nữa",
     )
     assert request.complete_due == request.filed_at + datetime.timedelta(days=15)
     record = request.history.get()
@@ -81,9 +83,12 @@ def test_staff_flow_acknowledge_extend_once_complete(customer, support_user):
     assert [r.status for r in records] == ["received", "acknowledged", "acknowledged", "completed"]
     assert records[-1].history_user_id == support_user.pk
     assert records[-1].history_purpose == "complaints"
-    assert AccessLog.objects.filter(
-        customer_id=customer.pk, actor_id=support_user.pk, action="change"
-    ).count() == 3
+    assert (
+        AccessLog.objects.filter(
+            customer_id=customer.pk, actor_id=support_user.pk, action="change"
+        ).count()
+        == 3
+    )
 
 
 def test_extension_beyond_the_limit_is_refused(customer, support_user):
@@ -156,7 +161,10 @@ def test_admin_change_page_masks_without_purpose_and_logs_with_it(
     assert "0912345678" in client.get(url).content.decode()
     row = AccessLog.objects.get(customer_id=customer.pk, actor_id=support_user.pk)
     assert (row.action, row.fields, row.channel, row.purpose) == (
-        "view", "reason,response", "admin", "complaints"
+        "view",
+        "reason,response",
+        "admin",
+        "complaints",
     )
 
 
