@@ -311,7 +311,9 @@ class BreachAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Breach, form: Any, change: bool) -> None:
         services.breach_save(breach=obj, actor=request.user)
 
-    @admin.action(description=_("Notify the affected customers by email"))
+    @admin.action(
+        description=_("Notify the affected customers by email"), permissions=["change"]
+    )
     def notify_affected(self, request: HttpRequest, queryset: QuerySet) -> None:
         total = sum(
             services.breach_notify_customers(breach=breach, actor=request.user)
