@@ -43,6 +43,23 @@ def _marker(field: models.Field, customer: Any) -> Any:
     return ERASED
 
 
+def _unique_fields(model: type[models.Model]) -> set[str]:
+    """Return the names of fields in a unique constraint (email is unique by construction)."""
+    names = {f.name for f in model._meta.concrete_fields if f.unique and not f.primary_key}
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, models.UniqueConstraint):
+            names.update(constraint.fields)
+    for together in model._meta.unique_together:
+        names.update(together)
+    return names
+
+
+def _unique_marker(value: Any, pk: Any) -> Any:
+    if isinstance(value, str) and value == ERASED:
+        return f"{ERASED} {pk}"
+    return value
+
+
 def _history_model(model: type[models.Model]) -> type[models.Model] | None:
     manager = getattr(model, "history", None)
     return getattr(manager, "model", None) if manager is not None else None
@@ -76,10 +93,17 @@ def _erase_values(customer: Any) -> int:
         model = apps.get_model(entry.model_label)
         flt = entry.subject(customer)
         values = {name: _marker(model._meta.get_field(name), customer) for name in entry.fields}
-        if _history_model(model) is not None:
+        unique = _unique_fields(model) & set(entry.fields)
+        if _history_model(model) is not None or unique:
+            # Through the model: its history records the erasure (actor, reason); values of
+            # unique fields get the row id so that two erased rows never collide.
             for obj in model._base_manager.filter(**flt):
-                if any(getattr(obj, name) != value for name, value in values.items()):
-                    for name, value in values.items():
+                wanted = {
+                    name: _unique_marker(value, obj.pk) if name in unique else value
+                    for name, value in values.items()
+                }
+                if any(getattr(obj, name) != value for name, value in wanted.items()):
+                    for name, value in wanted.items():
                         setattr(obj, name, value)
                     obj.save()
                     total += 1

@@ -87,6 +87,21 @@ def staff_roles(actor_ids: Iterable[int]) -> dict[int, str]:
     return result
 
 
+_FIELD_LABELS = {
+    "contact_person": lambda: _("contact person"),
+    "phone": lambda: _("phone number"),
+    "email": lambda: _("email"),
+    "reason": lambda: _("your request's text"),
+    "response": lambda: _("our answer"),
+}
+
+
+def field_labels(fields: str) -> str:
+    """Return the comma-separated field names of an access-log row as words of the language."""
+    names = [name for name in fields.split(",") if name]
+    return ", ".join(str(_FIELD_LABELS[n]()) if n in _FIELD_LABELS else n for n in names)
+
+
 def purpose_names() -> dict[str, str]:
     """Return each purpose code's name in the active language."""
     return {p.code: p.name for p in Purpose.objects.all()}
@@ -112,6 +127,7 @@ def describe_access_rows(rows: Iterable[AccessLog]) -> list[dict[str, Any]]:
             "action": row.get_action_display(),
             "action_code": row.action,
             "fields": row.fields,
+            "fields_display": field_labels(row.fields),
             "channel": row.channel,
             "outcome": row.get_outcome_display(),
             "outcome_code": row.outcome,

@@ -91,3 +91,37 @@ def _audit_flush_through_gate():
 def seal_wait(settings):
     """Seal without waiting on open transactions (tests run inside one)."""
     settings.AUDIT_SEAL_WAIT_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_for_transactional_tests(request):
+    """Put back the data migrations create (purposes, roles, policy 1.0, role permissions).
+
+    Transactional tests (browser journeys, backup restore) end with a flush; the next one would
+    otherwise start without purposes or a policy version.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group, Permission
+
+    from consent.models import Purpose
+
+    if Purpose.objects.exists():
+        return
+    importlib.import_module("consent.migrations.0002_purposes_roles_policy_v1").forwards(apps, None)
+    for module in (
+        "accounts.migrations.0002_role_permissions",
+        "rights.migrations.0002_role_permissions",
+    ):
+        for role, names in importlib.import_module(module).ROLE_PERMISSIONS.items():
+            group, _ = Group.objects.get_or_create(name=role)
+            for name in names:
+                app_label, codename = name.split(".")
+                group.permissions.add(
+                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                )

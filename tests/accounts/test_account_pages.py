@@ -279,3 +279,9 @@ def test_customer_update_service_used_by_staff_still_works(customer):
     with access_context(actor=staff, channel=Channel.ADMIN, purpose="customer_care"):
         customer_update(customer=customer, contact_person="Trần Thị Bình")
     assert customer.history.first().history_purpose == "customer_care"
+
+
+def test_access_log_names_the_fields_in_words(customer_client, customer, support_user):
+    staff_reads(customer, support_user, "customer_care")
+    html = customer_client.get(reverse("accounts:access_log")).content.decode()
+    assert "số điện thoại" in html
