@@ -32,13 +32,13 @@ from consent.selectors import (
 )
 from consent.services import consent_record
 from rights.email_change import EmailChangeInvalid, email_change_send, email_change_verify
+from rights.export import with_labels
 from rights.models import DataSubjectRequest
 from rights.selectors import (
     access_log_for_customer,
     customer_export,
     customer_own,
     describe_access_rows,
-    purpose_names,
     request_list_for_customer,
     request_open_of_kind,
 )
@@ -307,7 +307,7 @@ def download_json(request: HttpRequest) -> HttpResponse:
 def download_print(request: HttpRequest) -> HttpResponse:
     """Everything stored about me as a printable page; logged as export."""
     data = customer_export(customer=customer_own(user=request.user))
-    return render(request, "accounts/print.html", {"data": data, "purposes": purpose_names()})
+    return render(request, "accounts/print.html", {"data": with_labels(data)})
 
 
 @login_required(login_url="accounts:login")

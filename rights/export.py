@@ -118,3 +118,45 @@ def export_sections() -> list[tuple[str, Section]]:
         for name, app_label, section in _SECTIONS
         if app_label is None or apps.is_installed(app_label)
     ]
+
+
+def with_labels(data: dict[str, Any]) -> dict[str, Any]:
+    """Return the export with ``*_label`` keys in the active language (for the printable page)."""
+    from consent.models import AccessLog, ConsentRecord, Purpose
+
+    from .models import DataSubjectRequest
+
+    purposes = {p.code: p.name for p in Purpose.objects.all()}
+    kinds = dict(DataSubjectRequest.Kind.choices)
+    statuses = dict(DataSubjectRequest.Status.choices)
+    consent_kinds = dict(ConsentRecord.Kind.choices)
+    actions = dict(AccessLog.Action.choices)
+    labelled = dict(data)
+    labelled["consents"] = [
+        {
+            **c,
+            "kind_label": consent_kinds.get(c["kind"], c["kind"]),
+            "purpose_label": purposes.get(c["purpose"], "") if c["purpose"] else "",
+        }
+        for c in data["consents"]
+    ]
+    labelled["requests"] = [
+        {
+            **r,
+            "kind_label": kinds.get(r["kind"], r["kind"]),
+            "status_label": statuses.get(r["status"], r["status"]),
+        }
+        for r in data["requests"]
+    ]
+    labelled["access_log"] = {
+        key: [
+            {
+                **row,
+                "purpose_label": purposes.get(row["purpose"], row["purpose"]),
+                "action_label": actions.get(row["action"], row["action"]),
+            }
+            for row in rows
+        ]
+        for key, rows in data["access_log"].items()
+    }
+    return labelled

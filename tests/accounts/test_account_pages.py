@@ -214,9 +214,12 @@ def test_json_download_holds_everything_and_is_logged_as_export(customer_client,
     assert row.fields == "contact_person,email,phone,reason,response"
 
 
-def test_printable_download_is_logged_as_export(customer_client, customer):
+def test_printable_download_is_logged_as_export(customer_client, customer, support_user):
+    staff_reads(customer, support_user, "customer_care")
     response = customer_client.get(reverse("accounts:download_print"))
-    assert "Nguyễn Văn An" in response.content.decode()
+    html = response.content.decode()
+    assert "Nguyễn Văn An" in html
+    assert "Chăm sóc và hỗ trợ sau bán hàng" in html and "xem" in html
     assert AccessLog.objects.filter(customer_id=customer.pk, action="export").count() == 1
 
 
@@ -285,3 +288,13 @@ def test_access_log_names_the_fields_in_words(customer_client, customer, support
     staff_reads(customer, support_user, "customer_care")
     html = customer_client.get(reverse("accounts:access_log")).content.decode()
     assert "số điện thoại" in html
+
+
+def test_access_log_page_query_count_does_not_grow_with_rows(
+    customer_client, customer, support_user, account_manager, django_assert_max_num_queries
+):
+    for staff, purpose in [(support_user, "customer_care"), (account_manager, "licensing")] * 30:
+        staff_reads(customer, staff, purpose)
+    with django_assert_max_num_queries(14):
+        page = customer_client.get(reverse("accounts:access_log"))
+    assert len(page.context["rows"]) == 50
