@@ -310,8 +310,7 @@ def download_print(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/print.html", {"data": with_labels(data)})
 
 
-@login_required(login_url="accounts:login")
-@never_cache
+@customer_required
 def policy_accept(request: HttpRequest) -> HttpResponse:
     """Read the new policy version and accept it, or decline (which asks to close the account)."""
     policy = policy_current()

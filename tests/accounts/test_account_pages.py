@@ -298,3 +298,16 @@ def test_access_log_page_query_count_does_not_grow_with_rows(
     with django_assert_max_num_queries(14):
         page = customer_client.get(reverse("accounts:access_log"))
     assert len(page.context["rows"]) == 50
+
+
+def test_policy_page_sends_staff_to_the_admin_and_rejects_a_forged_decision(
+    client, customer_client, support_user
+):
+    publish_v2()
+    response = customer_client.post(
+        reverse("accounts:policy_accept"), {"decision": "maybe", "policy_version": "2.0"}
+    )
+    assert response.status_code == 200 and "decision" in response.context["form"].errors
+    assert 'id="decision-errors"' in response.content.decode()
+    client.force_login(support_user)
+    assert client.get(reverse("accounts:policy_accept"))["Location"] == reverse("admin:index")

@@ -191,3 +191,29 @@ def test_restriction_stands_until_withdrawn_and_exempts_complaints(customer, sup
     with access_context(actor=customer.user, channel=Channel.PORTAL):
         services.request_withdraw(request=request)
     assert restricted_customer_ids([customer.pk]) == set()
+
+
+def test_completing_an_erasure_in_the_admin_erases_the_customer(
+    client, customer, support_user, declare
+):
+    from rights.models import ErasureRecord
+
+    request = file(customer, kind="erasure", reason="Xoá giúp tôi")
+    client.force_login(support_user)
+    declare(client, "complaints", "DSR-7")
+    url = reverse("admin:rights_datasubjectrequest_handle", args=[request.pk])
+    assert client.post(url, {"step": "complete", "note": "Đã xoá"}).status_code == 302
+    customer.refresh_from_db()
+    assert customer.contact_person == "[erased]"
+    ledger = ErasureRecord.objects.get(customer_id=customer.pk)
+    assert (ledger.request_id, ledger.approved_by_id) == (request.pk, support_user.pk)
+    record = customer.history.first()
+    assert (record.history_user_id, record.history_purpose, record.history_reference) == (
+        support_user.pk, "complaints", "DSR-7"
+    )
+    # The customer can no longer sign in.
+    client.logout()
+    response = client.post(
+        reverse("accounts:login"), {"username": customer.user.email, "password": "x"}
+    )
+    assert response.status_code == 200
