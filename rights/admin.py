@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from consent import access
-from consent.admin_mixins import PersonalDataAdminMixin
+from consent.admin_mixins import ALLOWED, NONE, PersonalDataAdminMixin
 
 from . import services
 from .forms import RequestHandleForm
@@ -145,11 +145,11 @@ class DataSubjectRequestAdmin(PersonalDataAdminMixin, SimpleHistoryAdmin):
         """Take one step on a request (acknowledge, extend, complete, reject) through a service."""
         obj = get_object_or_404(DataSubjectRequest.objects.select_related("customer"), pk=pk)
         state = self.purpose_state(request)
-        if state == "none":
+        if state == NONE:
             return self.purpose_required(
                 request, message=gettext("Declare the purpose “complaints” to handle a request.")
             )
-        if state != "allowed":
+        if state != ALLOWED:
             return self.purpose_refused(
                 request, action=access.Action.CHANGE, subjects=[obj.customer_id]
             )
