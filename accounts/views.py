@@ -32,13 +32,14 @@ from consent.selectors import (
 )
 from consent.services import consent_record
 from rights.email_change import EmailChangeInvalid, email_change_send, email_change_verify
-from rights.export import with_labels
+from rights.export import page_sections, with_labels
 from rights.models import DataSubjectRequest
 from rights.selectors import (
     access_log_for_customer,
     customer_export,
     customer_own,
     describe_access_rows,
+    my_data_sections,
     request_list_for_customer,
     request_open_of_kind,
 )
@@ -111,6 +112,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "consents": consent_list_for_customer(customer=customer),
             "purposes": purpose_list(),
             "requests": request_list_for_customer(customer=customer),
+            "sections": my_data_sections(customer=customer),
         },
     )
 
@@ -307,7 +309,11 @@ def download_json(request: HttpRequest) -> HttpResponse:
 def download_print(request: HttpRequest) -> HttpResponse:
     """Everything stored about me as a printable page; logged as export."""
     data = customer_export(customer=customer_own(user=request.user))
-    return render(request, "accounts/print.html", {"data": with_labels(data)})
+    return render(
+        request,
+        "accounts/print.html",
+        {"data": with_labels(data), "sections": page_sections(data)},
+    )
 
 
 @customer_required

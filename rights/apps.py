@@ -9,7 +9,7 @@ class RightsConfig(AppConfig):
     def ready(self) -> None:
         from consent.admin_mixins import register_access_veto
 
-        from . import personal_data  # noqa: F401  (declares the personal fields of every app)
+        from . import app_sections, personal_data  # noqa: F401  (personal fields, sections)
         from .selectors import restriction_veto
 
         register_access_veto(restriction_veto)

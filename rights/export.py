@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
@@ -99,24 +100,64 @@ def access_log_section(customer: Any) -> tuple[Any, list[str]]:
     return result, []
 
 
-_SECTIONS: list[tuple[str, str | None, Section]] = [
-    ("account", None, account_section),
-    ("consents", None, consents_section),
-    ("requests", None, requests_section),
-    ("access_log", None, access_log_section),
+@dataclass(frozen=True)
+class SectionSpec:
+    name: str
+    section: Section
+    app_label: str | None = None
+    title: Any = None
+    template: str | None = None
+    display: Callable[[Any], Any] | None = None
+
+
+_SECTIONS: list[SectionSpec] = [
+    SectionSpec("account", account_section),
+    SectionSpec("consents", consents_section),
+    SectionSpec("requests", requests_section),
+    SectionSpec("access_log", access_log_section),
 ]
 
 
-def register_section(name: str, section: Section, *, app_label: str | None = None) -> None:
-    """Add a section to the export (skipped while ``app_label`` is not installed)."""
-    _SECTIONS.append((name, app_label, section))
+def register_section(
+    name: str,
+    section: Section,
+    *,
+    app_label: str | None = None,
+    title: Any = None,
+    template: str | None = None,
+    display: Callable[[Any], Any] | None = None,
+) -> None:
+    """Add a section to the export (skipped while ``app_label`` is not installed).
+
+    With a ``title`` and ``template`` the section is also shown on My data and the printable
+    page: the template gets ``value`` (``display(value)`` if given, e.g. codes turned into words).
+    """
+    if any(spec.name == name for spec in _SECTIONS):
+        return
+    _SECTIONS.append(SectionSpec(name, section, app_label, title, template, display))
+
+
+def _installed() -> list[SectionSpec]:
+    return [s for s in _SECTIONS if s.app_label is None or apps.is_installed(s.app_label)]
 
 
 def export_sections() -> list[tuple[str, Section]]:
+    return [(spec.name, spec.section) for spec in _installed()]
+
+
+def page_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the sections shown as pages of their own: title, template and display value."""
     return [
-        (name, section)
-        for name, app_label, section in _SECTIONS
-        if app_label is None or apps.is_installed(app_label)
+        {
+            "name": spec.name,
+            "title": spec.title,
+            "template": spec.template,
+            "value": spec.display(data[spec.name])
+            if spec.display and data[spec.name] is not None
+            else data[spec.name],
+        }
+        for spec in _installed()
+        if spec.template and spec.name in data
     ]
 
 

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from consent import access
 from consent.models import AccessLog, Purpose
@@ -60,9 +61,9 @@ def request_open_of_kind(*, customer: Any, kind: str) -> DataSubjectRequest | No
 
 
 _ROLE_LABELS = {
-    SUPPORT: lambda: _("Support"),
-    ACCOUNT_MANAGEMENT: lambda: _("Account management"),
-    COMPLIANCE_REVIEWER: lambda: _("Compliance reviewer"),
+    SUPPORT: lambda: pgettext("staff role", "Support"),
+    ACCOUNT_MANAGEMENT: lambda: pgettext("staff role", "Account management"),
+    COMPLIANCE_REVIEWER: lambda: pgettext("staff role", "Compliance reviewer"),
 }
 
 
@@ -82,7 +83,11 @@ def staff_roles(actor_ids: Iterable[int]) -> dict[int, str]:
     result = {}
     for pk, names in roles.items():
         if not names:
-            names = [_("Administrator")] if pk in superusers else [_("Staff")]
+            names = (
+                [pgettext("staff role", "Administrator")]
+                if pk in superusers
+                else [pgettext("staff role", "Staff")]
+            )
         result[pk] = ", ".join(sorted(names))
     return result
 
@@ -163,3 +168,22 @@ def customer_export(*, customer: Any) -> dict[str, Any]:
         fields.update(disclosed)
     access.access_record(subjects=[customer], action=access.Action.EXPORT, fields=fields)
     return data
+
+
+def my_data_sections(*, customer: Any) -> list[dict[str, Any]]:
+    """Return the other apps' sections of My data (devices, licences, …); log a self-access view.
+
+    Each section is ``{"name", "title", "template", "value"}`` (see ``rights.export``).
+    """
+    from .export import export_sections, page_sections
+
+    shown = {spec["name"] for spec in page_sections({n: None for n, _ in export_sections()})}
+    data: dict[str, Any] = {}
+    fields: set[str] = set()
+    for name, section in export_sections():
+        if name in shown:
+            data[name], disclosed = section(customer)
+            fields.update(disclosed)
+    if fields:
+        access.access_record(subjects=[customer], action=access.Action.VIEW, fields=fields)
+    return page_sections(data)
