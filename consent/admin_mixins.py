@@ -45,6 +45,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from . import access
 from .admin_site import purpose_denied_response
+from .context import current_context
 from .masking import mask_value
 from .selectors import user_may_declare
 
@@ -273,26 +274,46 @@ class PersonalDataAdminMixin:
         return text
 
     def _mask_titles(self, response: Any, obj: Any) -> None:
+        context = getattr(response, "context_data", None)
+        if context:
+            self.mask_title_context(context, obj)
+
+    def mask_title_context(self, context: dict[str, Any], obj: Any) -> None:
+        """Replace ``str(obj)`` by its masked form in a page's titles, breadcrumbs and lists."""
         if not self.title_field or obj is None or self.subject_id(obj) is None:
             return
-        context = getattr(response, "context_data", None)
-        if not context:
-            return
-        clear, masked = escape(str(obj)), self.masked_str(obj)
+        text, masked = str(obj), self.masked_str(obj)
 
         def swap(value: Any) -> Any:
             if isinstance(value, str):
-                return value.replace(str(obj), masked).replace(clear, escape(masked))
+                return value.replace(text, masked).replace(escape(text), escape(masked))
             if isinstance(value, list):
                 return [swap(v) for v in value]
             return value
 
         for key in ("original", "object"):
-            if context.get(key) is obj:
-                context[key] = _MaskedTitle(obj, masked)
+            value = context.get(key)
+            if isinstance(value, self.model) and value.pk == obj.pk:
+                context[key] = _MaskedTitle(value, masked)
         for key in ("title", "subtitle", "object_name", "deleted_objects", "protected"):
             if key in context:
                 context[key] = swap(context[key])
+
+    def render_history_view(self, request: HttpRequest, template: str, context: Any, **kw: Any):
+        if context.get("history_masked"):
+            self.mask_title_context(context, context.get("object"))
+        return super().render_history_view(request, template, context, **kw)
+
+    def shows_clear_values(self) -> bool:
+        """Return True while rendering under an allowed purpose (refused ones never render)."""
+        ctx = current_context()
+        return bool(ctx is not None and ctx.purpose)
+
+    def action_checkbox(self, obj: Any) -> Any:
+        """The row's action checkbox, labelled with the masked name without a purpose."""
+        if self.shows_clear_values() or not self._is_personal(obj):
+            return super().action_checkbox(obj)
+        return super().action_checkbox(_MaskedTitle(obj, self.masked_str(obj)))
 
     def _is_personal(self, obj: Any) -> bool:
         return obj is not None and self.subject_id(obj) is not None
