@@ -168,12 +168,17 @@ class TrackedModel(models.Model):
         return changed
 
     def save_tracked(self) -> list[str]:
-        """Validate and save if anything changed; return the changed field names."""
+        """Validate what changed and save if anything did; return the changed field names.
+
+        Unchanged fields were valid when stored, so only the changed ones are validated (this also
+        spares a uniqueness query per unchanged unique field on every save).
+        """
         changed = self.changed_fields()
         if not changed:
             return []
         require_context()
-        self.full_clean()
+        unchanged = [f.name for f in self._meta.concrete_fields if f.attname not in changed]
+        self.full_clean(exclude=unchanged)
         self.save()
         return changed
 
