@@ -259,7 +259,7 @@ class PersonalDataAdminMixin:
             return mask_value(leaf(name), "" if value is None else str(value))
 
         masked.short_description = capfirst(label_for_field(name, self.model, self))
-        masked.admin_order_field = name
+        # No admin_order_field: sorting by a masked column would reveal what the mask hides.
         attr = f"masked__{name}"
         setattr(self, attr, masked)
         return attr
