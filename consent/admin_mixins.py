@@ -32,8 +32,14 @@ from typing import Any, ClassVar
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.utils import flatten_fieldsets, label_for_field, unquote
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.contrib.admin.utils import (
+    NotRelationField,
+    flatten_fieldsets,
+    get_fields_from_path,
+    label_for_field,
+    unquote,
+)
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -258,11 +264,20 @@ class PersonalDataAdminMixin:
                 return "" if value is None else str(value)
             return mask_value(leaf(name), "" if value is None else str(value))
 
-        masked.short_description = capfirst(label_for_field(name, self.model, self))
+        masked.short_description = self.field_label(name)
         # No admin_order_field: sorting by a masked column would reveal what the mask hides.
         attr = f"masked__{name}"
         setattr(self, attr, masked)
         return attr
+
+    def field_label(self, name: str) -> str:
+        """Return a column's label; for a ``__`` path, the verbose name of the field it ends at."""
+        if "__" in name:
+            try:
+                return capfirst(get_fields_from_path(self.model, name)[-1].verbose_name)
+            except (FieldDoesNotExist, NotRelationField):
+                pass
+        return capfirst(label_for_field(name, self.model, self))
 
     def masked_str(self, obj: Any) -> str:
         """Return ``str(obj)`` with its personal part masked (see ``title_field``)."""
@@ -604,7 +619,7 @@ class PersonalDataAdminMixin:
         self.log_access(
             request, objs, action=access.Action.EXPORT, fields=self.personal_in(columns)
         )
-        yield [str(capfirst(label_for_field(c, self.model, self))) for c in columns]
+        yield [str(self.field_label(c)) for c in columns]
         for obj in objs:
             yield [neutralize_cell(resolve(obj, c)) for c in columns]
 
