@@ -251,10 +251,22 @@ class PersonalDataAdminMixin:
         """Return the access-log names of the personal fields among ``names``."""
         return sorted({leaf(n) for n in names if isinstance(n, str) and n in self.personal_fields})
 
-    def log_access(self, request: HttpRequest, objs: Iterable[Any], *, action: str, fields: Any):
-        """Queue one access-log row per customer among ``objs`` (only with an allowed purpose)."""
+    def log_access(
+        self,
+        request: HttpRequest,
+        objs: Iterable[Any],
+        *,
+        action: str,
+        fields: Any,
+        always: bool = False,
+    ) -> None:
+        """Queue one access-log row per customer among ``objs`` that disclosed personal fields.
+
+        With ``always`` a row is queued even when no personal field was shown (deleting a
+        customer's record uses their data whatever the confirmation page shows).
+        """
         subjects = self.subject_ids(objs)
-        if subjects:
+        if subjects and (fields or always):
             access.access_record(subjects=subjects, action=action, fields=fields)
 
     def _make_masked_display(self, name: str) -> Any:
@@ -554,7 +566,7 @@ class PersonalDataAdminMixin:
             self._mask_titles(response, obj)
         if personal and state == ALLOWED:
             shown = [leaf(self.title_field)] if self.title_field else []
-            self.log_access(request, [obj], action=access.Action.DELETE, fields=shown)
+            self.log_access(request, [obj], action=access.Action.DELETE, fields=shown, always=True)
         return response
 
     # -- autocomplete --------------------------------------------------------------------------

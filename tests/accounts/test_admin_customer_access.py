@@ -75,6 +75,17 @@ def test_changelist_masked_without_purpose(client, staff, customer):
     assert rows(channel="admin") == []
 
 
+def test_superuser_must_declare_a_purpose_too(client, superuser, customer):
+    client.force_login(superuser)
+    html = client.get("/admin/accounts/customer/").content.decode()
+    assert_masked(html, customer)
+    assert (
+        'name="phone"'
+        not in client.get(f"/admin/accounts/customer/{customer.pk}/change/").content.decode()
+    )
+    assert rows(channel="admin") == []
+
+
 def test_masked_columns_cannot_be_sorted(client, staff):
     older = make_customer(contact_person="Bùi Văn Bình", phone="+84987654321")
     newer = make_customer(contact_person="Trần Thị Cúc", phone="+84987654322")

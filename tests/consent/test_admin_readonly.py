@@ -108,6 +108,9 @@ def test_consent_records_are_read_only_and_ip_is_masked_without_purpose(
     assert "127.0.0.1" not in html and "pytest" not in html
     assert rows(channel="admin") == []
     declare(client, "complaints")
+    listing = client.get("/admin/consent/consentrecord/").content.decode()
+    assert "Công ty TNHH Hoa Sen" in listing
+    assert rows(channel="admin") == []  # the list shows no personal field: nothing to log
     html = client.get(url + "change/").content.decode()
     assert "127.0.0.1" in html
     assert rows(channel="admin") == [
