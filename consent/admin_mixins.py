@@ -17,7 +17,8 @@ autocomplete):
   read-only, deleting and exporting are refused; nothing personal is disclosed, nothing is logged;
 - **a purpose the user's groups grant and the admin allows**: values are shown and one access-log
   row per customer per page is queued (``list``, ``search``, ``view``, ``history``, ``delete``,
-  ``export``), naming the personal fields shown; changes are logged by the services they call;
+  ``export``), naming the personal fields shown (a page showing none logs nothing, a delete
+  always logs); changes are logged by the services they call;
 - **any other purpose**: a 403 page that says why, and a ``denied`` row.
 """
 
@@ -177,12 +178,8 @@ class PersonalDataAdminMixin:
     export_fields: ClassVar[dict[str, Sequence[str]]] = {}
 
     show_full_result_count = False
+    # With SimpleHistoryAdmin: field-level diffs plus purpose, reference, reason and channel.
     object_history_list_template = "consent/admin/object_history_list.html"
-    history_list_display: ClassVar[list[str]] = [
-        "history_purpose",
-        "history_reference",
-        "history_channel",
-    ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
