@@ -17,7 +17,8 @@ autocomplete):
   read-only, deleting and exporting are refused; nothing personal is disclosed, nothing is logged;
 - **a purpose the user's groups grant and the admin allows**: values are shown and one access-log
   row per customer per page is queued (``list``, ``search``, ``view``, ``history``, ``delete``,
-  ``export``), naming the personal fields shown; changes are logged by the services they call;
+  ``export``), naming the personal fields shown (a page showing none logs nothing, a delete
+  always logs); changes are logged by the services they call;
 - **any other purpose**: a 403 page that says why, and a ``denied`` row.
 """
 
@@ -32,8 +33,14 @@ from typing import Any, ClassVar
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.utils import flatten_fieldsets, label_for_field, unquote
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.contrib.admin.utils import (
+    NotRelationField,
+    flatten_fieldsets,
+    get_fields_from_path,
+    label_for_field,
+    unquote,
+)
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -45,6 +52,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from . import access
 from .admin_site import purpose_denied_response
+from .context import current_context
 from .masking import mask_value
 from .selectors import user_may_declare
 
@@ -183,12 +191,8 @@ class PersonalDataAdminMixin:
     export_fields: ClassVar[dict[str, Sequence[str]]] = {}
 
     show_full_result_count = False
+    # With SimpleHistoryAdmin: field-level diffs plus purpose, reference, reason and channel.
     object_history_list_template = "consent/admin/object_history_list.html"
-    history_list_display: ClassVar[list[str]] = [
-        "history_purpose",
-        "history_reference",
-        "history_channel",
-    ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -290,10 +294,22 @@ class PersonalDataAdminMixin:
         """Return the access-log names of the personal fields among ``names``."""
         return sorted({leaf(n) for n in names if isinstance(n, str) and n in self.personal_fields})
 
-    def log_access(self, request: HttpRequest, objs: Iterable[Any], *, action: str, fields: Any):
-        """Queue one access-log row per customer among ``objs`` (only with an allowed purpose)."""
+    def log_access(
+        self,
+        request: HttpRequest,
+        objs: Iterable[Any],
+        *,
+        action: str,
+        fields: Any,
+        always: bool = False,
+    ) -> None:
+        """Queue one access-log row per customer among ``objs`` that disclosed personal fields.
+
+        With ``always`` a row is queued even when no personal field was shown (deleting a
+        customer's record uses their data whatever the confirmation page shows).
+        """
         subjects = self.subject_ids(objs)
-        if subjects:
+        if subjects and (fields or always):
             access.access_record(subjects=subjects, action=action, fields=fields)
 
     def _make_masked_display(self, name: str) -> Any:
@@ -303,11 +319,20 @@ class PersonalDataAdminMixin:
                 return "" if value is None else str(value)
             return mask_value(leaf(name), "" if value is None else str(value))
 
-        masked.short_description = capfirst(label_for_field(name, self.model, self))
-        masked.admin_order_field = name
+        masked.short_description = self.field_label(name)
+        # No admin_order_field: sorting by a masked column would reveal what the mask hides.
         attr = f"masked__{name}"
         setattr(self, attr, masked)
         return attr
+
+    def field_label(self, name: str) -> str:
+        """Return a column's label; for a ``__`` path, the verbose name of the field it ends at."""
+        if "__" in name:
+            try:
+                return capfirst(get_fields_from_path(self.model, name)[-1].verbose_name)
+            except (FieldDoesNotExist, NotRelationField):
+                pass
+        return capfirst(label_for_field(name, self.model, self))
 
     def masked_str(self, obj: Any) -> str:
         """Return ``str(obj)`` with its personal part masked (see ``title_field``)."""
@@ -319,26 +344,61 @@ class PersonalDataAdminMixin:
         return text
 
     def _mask_titles(self, response: Any, obj: Any) -> None:
+        context = getattr(response, "context_data", None)
+        if context:
+            self.mask_title_context(context, obj)
+
+    def mask_title_context(self, context: dict[str, Any], obj: Any) -> None:
+        """Replace ``str(obj)`` by its masked form in a page's titles, breadcrumbs and lists."""
         if not self.title_field or obj is None or self.subject_id(obj) is None:
             return
-        context = getattr(response, "context_data", None)
-        if not context:
-            return
-        clear, masked = escape(str(obj)), self.masked_str(obj)
+        text, masked = str(obj), self.masked_str(obj)
 
         def swap(value: Any) -> Any:
             if isinstance(value, str):
-                return value.replace(str(obj), masked).replace(clear, escape(masked))
+                return value.replace(text, masked).replace(escape(text), escape(masked))
             if isinstance(value, list):
                 return [swap(v) for v in value]
             return value
 
         for key in ("original", "object"):
-            if context.get(key) is obj:
-                context[key] = _MaskedTitle(obj, masked)
+            value = context.get(key)
+            if isinstance(value, self.model) and value.pk == obj.pk:
+                context[key] = _MaskedTitle(value, masked)
         for key in ("title", "subtitle", "object_name", "deleted_objects", "protected"):
             if key in context:
                 context[key] = swap(context[key])
+
+    def render_history_view(self, request: HttpRequest, template: str, context: Any, **kw: Any):
+        if context.get("history_masked"):
+            self.mask_title_context(context, context.get("object"))
+        return super().render_history_view(request, template, context, **kw)
+
+    def shows_clear_values(self) -> bool:
+        """Return True while rendering under an allowed purpose (refused ones never render)."""
+        ctx = current_context()
+        return bool(ctx is not None and ctx.purpose)
+
+    def action_checkbox(self, obj: Any) -> Any:
+        """The row's action checkbox, labelled with the masked name without a purpose."""
+        if self.shows_clear_values() or not self._is_personal(obj):
+            return super().action_checkbox(obj)
+        return super().action_checkbox(_MaskedTitle(obj, self.masked_str(obj)))
+
+    def _log_safe(self, obj: Any) -> Any:
+        return _MaskedTitle(obj, self.masked_str(obj)) if self._is_personal(obj) else obj
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        """Log to Django's admin history with the object's name masked (it keeps no values)."""
+        return super().log_addition(request, self._log_safe(obj), message)
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        """Log to Django's admin history with the object's name masked (it keeps no values)."""
+        return super().log_change(request, self._log_safe(obj), message)
+
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+        """Log deletions to Django's admin history with the objects' names masked."""
+        return super().log_deletions(request, [self._log_safe(obj) for obj in queryset])
 
     def _is_personal(self, obj: Any) -> bool:
         return obj is not None and self.subject_id(obj) is not None
@@ -407,37 +467,28 @@ class PersonalDataAdminMixin:
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         """Return the fieldsets: masked names when read-only, plus the reason when editable."""
         fieldsets = list(super().get_fieldsets(request, obj))
-        editable = obj is None or self.may_edit(request, obj)
-        has_reason = REASON_FIELD in getattr(self.form, "declared_fields", {})
-        listed = REASON_FIELD in flatten_fieldsets(fieldsets)
-        if not editable or not self.has_change_permission(request, obj):
-            fieldsets = [
-                (
-                    title,
-                    {
-                        **options,
-                        "fields": [
-                            self._swap_masked(request, f, obj)
-                            for f in options["fields"]
-                            if f != REASON_FIELD
-                        ],
-                    },
-                )
+        if obj is None:
+            return fieldsets
+        if not self.may_edit(request, obj) or not self.has_change_permission(request, obj):
+            masked = [
+                (title, {**options, "fields": self._read_only_fields(request, options, obj)})
                 for title, options in fieldsets
             ]
-            return [fs for fs in fieldsets if fs[1]["fields"]]
-        if has_reason and not listed and obj is not None:
+            return [fs for fs in masked if fs[1]["fields"]]
+        has_reason = REASON_FIELD in getattr(self.form, "declared_fields", {})
+        if has_reason and REASON_FIELD not in flatten_fieldsets(fieldsets):
             fieldsets.append((_("Reason for this change"), {"fields": [REASON_FIELD]}))
         return fieldsets
 
-    def _swap_masked(self, request: HttpRequest, name: Any, obj: Any) -> Any:
-        if (
-            isinstance(name, str)
-            and self._is_personal(obj)
-            and self.purpose_state(request) != ALLOWED
-        ):
-            return self._masked_names.get(name, name)
-        return name
+    def _read_only_fields(self, request: HttpRequest, options: Any, obj: Any) -> list[Any]:
+        masking = self._is_personal(obj) and self.purpose_state(request) != ALLOWED
+
+        def swap(name: Any) -> Any:
+            if isinstance(name, (list, tuple)):
+                return tuple(swap(n) for n in name if n != REASON_FIELD)
+            return self._masked_names.get(name, name) if masking else name
+
+        return [swap(f) for f in options["fields"] if f != REASON_FIELD]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = list(super().get_readonly_fields(request, obj))
@@ -575,7 +626,7 @@ class PersonalDataAdminMixin:
             self._mask_titles(response, obj)
         if personal and state == ALLOWED:
             shown = [leaf(self.title_field)] if self.title_field else []
-            self.log_access(request, [obj], action=access.Action.DELETE, fields=shown)
+            self.log_access(request, [obj], action=access.Action.DELETE, fields=shown, always=True)
         return response
 
     # -- autocomplete --------------------------------------------------------------------------
@@ -647,7 +698,7 @@ class PersonalDataAdminMixin:
         self.log_access(
             request, objs, action=access.Action.EXPORT, fields=self.personal_in(columns)
         )
-        yield [str(capfirst(label_for_field(c, self.model, self))) for c in columns]
+        yield [str(self.field_label(c)) for c in columns]
         for obj in objs:
             yield [neutralize_cell(resolve(obj, c)) for c in columns]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import phonenumbers
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
@@ -39,12 +40,23 @@ FORM = ["Công ty TNHH", "Công ty Cổ phần", "Doanh nghiệp tư nhân"]
 MOBILE_PREFIXES = ["90", "91", "93", "94", "96", "97", "98", "86", "88", "89", "70", "77", "81"]
 
 
+def demo_phone(rng: random.Random, index: int) -> str:
+    """Return a valid Vietnamese mobile number, unique for each index below ten million."""
+    prefixes = MOBILE_PREFIXES[:]
+    rng.shuffle(prefixes)
+    for prefix in prefixes:
+        candidate = f"+84{prefix}{index % 10_000_000:07d}"
+        if phonenumbers.is_valid_number(phonenumbers.parse(candidate)):
+            return candidate
+    raise ValueError(f"no valid demo number for {index}")
+
+
 def demo_customer(index: int) -> dict[str, str]:
     """Return the deterministic demo customer number ``index``."""
     rng = random.Random(index)
     family, middle, given = rng.choice(FAMILY), rng.choice(MIDDLE), rng.choice(GIVEN)
     business = f"{rng.choice(FORM)} {rng.choice(TRADE)} {rng.choice(PLACE)} {index:04d}"
-    phone = f"+84{rng.choice(MOBILE_PREFIXES)}{index % 10_000_000:07d}"
+    phone = demo_phone(rng, index)
     return {
         "business_name": business,
         "contact_person": f"{family} {middle} {given}",
