@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "simple_history",
     "consent",
     "accounts",
+    "devices",
 ]
 
 MIDDLEWARE = [
@@ -138,3 +139,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Mobile app API and devices (devices/): bearer tokens expire after this many days; request bodies
+# over this many bytes are refused with 413 (checked before Django's DATA_UPLOAD_MAX_MEMORY_SIZE).
+DEVICES_TOKEN_TTL_DAYS = env.int("DEVICES_TOKEN_TTL_DAYS", default=90)
+DEVICES_API_MAX_BODY_BYTES = env.int("DEVICES_API_MAX_BODY_BYTES", default=64 * 1024)
