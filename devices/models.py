@@ -97,7 +97,9 @@ class DevicePermission(TrackedModel):
     name = models.CharField(_("permission"), max_length=20, choices=PermissionName.choices)
     state = models.CharField(_("state"), max_length=10, choices=PermissionState.choices)
     observed_at = models.DateTimeField(_("observed at"))
-    source = models.CharField(_("observed through"), max_length=12, choices=ObservationSource.choices)
+    source = models.CharField(
+        _("observed through"), max_length=12, choices=ObservationSource.choices
+    )
 
     history = PersonalHistory()
 
