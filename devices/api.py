@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -35,14 +37,15 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _authenticate(request: HttpRequest) -> Any:
-    header = request.headers.get("Authorization", "")
-    scheme, _sep, raw = header.partition(" ")
-    if not header:
-        raise unauthorized(_("Send the header Authorization: Bearer <token>."))
+def _bearer(request: HttpRequest) -> str:
+    scheme, _sep, raw = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise unauthorized(_("Send the header Authorization: Bearer <token>."))
-    token = selectors.api_token_get_valid(raw=raw.strip())
+    return raw.strip()
+
+
+def _authenticate(request: HttpRequest) -> Any:
+    token = selectors.api_token_get_valid(raw=_bearer(request))
     customer = getattr(token.user, "customer", None) if token else None
     if token is None or customer is None:
         raise unauthorized(_("The token is unknown, expired or revoked: request a new one."))
@@ -53,8 +56,47 @@ def _authenticate(request: HttpRequest) -> Any:
     return token
 
 
-def endpoint(methods: dict[str, bool]) -> Callable:
-    """Wrap an API view; ``methods`` maps each allowed method to whether it needs a token."""
+def _authenticate_with_device(request: HttpRequest, device_id: int) -> None:
+    """Authenticate and load the URL's device with its permissions, in one query when it can.
+
+    The app's hot path (a device that has reported before, with a valid token): one query. Any
+    other case falls back to the token lookup (401) and the device lookup (404).
+    """
+    raw = _bearer(request)
+    device = None
+    if device_id <= MAX_ID:
+        device = selectors.device_find_by_token(raw=raw, device_id=device_id)
+    if device is None:
+        _authenticate(request)
+        request.device = _own_device(request, device_id, log=False)
+        return
+    request.access_context.actor = device.customer.user
+    request.customer = device.customer
+    request.device = device
+
+
+def _commit_asynchronously() -> None:
+    """Let this transaction commit without waiting for the WAL flush (PostgreSQL only).
+
+    Used for the app's idempotent full-state reports (register, report permissions, and reads):
+    a crash of the database server can lose at most the last fraction of a second of them, never
+    leave them half-written, and the app sends the full state again at its next start. Token
+    issuance, revocation and unregistering keep synchronous commits. ``DEVICES_API_ASYNC_COMMIT``
+    turns this off.
+    """
+    if settings.DEVICES_API_ASYNC_COMMIT and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def endpoint(methods: dict[str, bool | str], *, async_commit: tuple[str, ...] = ()) -> Callable:
+    """Wrap an API view; ``methods`` maps each allowed method to what it needs.
+
+    False: nothing; True: a valid token; ``"device"``: a valid token and the customer's device
+    named by the URL's ``device_id`` (set as ``request.device``).
+
+    ``async_commit`` names the methods whose transaction may commit asynchronously.
+    """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @csrf_exempt
@@ -69,8 +111,13 @@ def endpoint(methods: dict[str, bool]) -> Callable:
                         detail=_("Use one of: %(methods)s.") % {"methods": ", ".join(methods)},
                         headers={"Allow": ", ".join(methods)},
                     )
-                if methods[request.method]:
+                needs = methods[request.method]
+                if needs == "device":
+                    _authenticate_with_device(request, kwargs["device_id"])
+                elif needs:
                     _authenticate(request)
+                if request.method in async_commit:
+                    _commit_asynchronously()
                 return view(request, *args, **kwargs)
             except Problem as problem:
                 return problem.response(request)
@@ -158,7 +205,7 @@ def token(request: HttpRequest) -> HttpResponse:
     )
 
 
-@endpoint({"POST": True})
+@endpoint({"POST": True}, async_commit=("POST",))
 def devices(request: HttpRequest) -> HttpResponse:
     """Register this installation of the app (idempotent on ``install_id``)."""
     values = validation.device_request(validation.read_json(request))
@@ -166,7 +213,7 @@ def devices(request: HttpRequest) -> HttpResponse:
     return _json(device_json(device), status=201 if created else 200)
 
 
-@endpoint({"GET": True, "DELETE": True})
+@endpoint({"GET": True, "DELETE": True}, async_commit=("GET",))
 def device_detail(request: HttpRequest, device_id: int) -> HttpResponse:
     """GET: the device as registered. DELETE: unregister it (its history stays)."""
     if request.method == "DELETE":
@@ -176,12 +223,12 @@ def device_detail(request: HttpRequest, device_id: int) -> HttpResponse:
     return _json(device_json(_own_device(request, device_id, log=True)))
 
 
-@endpoint({"GET": True, "PUT": True})
+@endpoint({"GET": True, "PUT": "device"}, async_commit=("GET", "PUT"))
 def device_permissions(request: HttpRequest, device_id: int) -> HttpResponse:
     """GET: the stored state of the five permissions. PUT: report all five."""
     if request.method == "GET":
         return _json(permissions_json(_own_device(request, device_id, log=True)))
-    device = _own_device(request, device_id, log=False)
+    device = request.device
     reports = validation.permissions_request(
         validation.read_json(request), registered_at=device.registered_at
     )

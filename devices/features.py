@@ -65,9 +65,7 @@ def features_off(permissions: Iterable[Any] | Mapping[str, Any]) -> list[Feature
     A permission with no stored row has not been asked yet, so its features are off.
     """
     by_name = (
-        dict(permissions)
-        if isinstance(permissions, Mapping)
-        else {p.name: p for p in permissions}
+        dict(permissions) if isinstance(permissions, Mapping) else {p.name: p for p in permissions}
     )
     off = []
     for feature in FEATURES:

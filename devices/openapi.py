@@ -312,8 +312,12 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "operationId": "getOpenApi",
                     "security": [],
-                    "responses": {"200": {"description": "This document.",
-                                          "content": {"application/json": {}}}},
+                    "responses": {
+                        "200": {
+                            "description": "This document.",
+                            "content": {"application/json": {}},
+                        }
+                    },
                 },
             },
         },

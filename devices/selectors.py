@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from consent import access
@@ -35,13 +35,49 @@ def api_token_get_valid(*, raw: str) -> ApiToken | None:
 def device_find_own(*, customer: Any, device_id: int) -> Device:
     """Return the customer's registered device with its permissions (raises DoesNotExist).
 
-    Another customer's device, an unregistered one and a missing one look the same.
+    Another customer's device, an unregistered one and a missing one look the same. A device
+    that has reported its permissions is read in one query (permissions joined to their device):
+    this is the app's hot path.
     """
-    return (
-        Device.objects.filter(customer=customer, pk=device_id, unregistered_at__isnull=True)
-        .prefetch_related(Prefetch("permissions", queryset=DevicePermission.objects.all()))
-        .get()
+    rows = list(
+        DevicePermission.objects.select_related("device").filter(
+            device_id=device_id, device__customer=customer, device__unregistered_at__isnull=True
+        )
     )
+    if rows:
+        device = rows[0].device
+        for row in rows:
+            row.device = device
+    else:
+        device = Device.objects.get(customer=customer, pk=device_id, unregistered_at__isnull=True)
+    device._prefetched_objects_cache = {"permissions": rows}
+    return device
+
+
+def device_find_by_token(*, raw: str, device_id: int) -> Device | None:
+    """Return the device ``device_id`` with its permissions, customer and login, in one query,
+    if it belongs to the holder of the valid token ``raw`` and has reported permissions before.
+
+    None means "not that simple": an invalid token, someone else's or an unregistered device,
+    or a device with no permission rows yet; the caller then looks them up one by one.
+    """
+    rows = list(
+        DevicePermission.objects.select_related("device__customer__user").filter(
+            device_id=device_id,
+            device__unregistered_at__isnull=True,
+            device__customer__user__is_active=True,
+            device__customer__user__api_tokens__key_hash=token_hash(raw),
+            device__customer__user__api_tokens__revoked_at__isnull=True,
+            device__customer__user__api_tokens__expires_at__gt=timezone.now(),
+        )
+    )
+    if not rows:
+        return None
+    device = rows[0].device
+    for row in rows:
+        row.device = device
+    device._prefetched_objects_cache = {"permissions": rows}
+    return device
 
 
 def device_get_own(*, customer: Any, device_id: int) -> Device:

@@ -20,9 +20,7 @@ def iso(value: datetime) -> str:
 def full_report(state: str = "granted", *, at: datetime | None = None, source="app_prompt", **over):
     """Return a PUT body with all five permissions in ``state``; ``over`` sets single names."""
     at = at or timezone.now()
-    body = {
-        name: {"state": state, "observed_at": iso(at), "source": source} for name in NAMES
-    }
+    body = {name: {"state": state, "observed_at": iso(at), "source": source} for name in NAMES}
     for name, value in over.items():
         body[name] = value
     return {"permissions": body}

@@ -76,7 +76,11 @@ def test_naive_or_garbled_time_is_refused(api, path):
         api.put(
             path,
             full_report(
-                camera={"state": "granted", "observed_at": "2026-11-26T08:00:00", "source": "app_prompt"},
+                camera={
+                    "state": "granted",
+                    "observed_at": "2026-11-26T08:00:00",
+                    "source": "app_prompt",
+                },
                 calls={"state": "granted", "observed_at": "yesterday", "source": "app_prompt"},
             ),
         ),
@@ -110,8 +114,10 @@ def test_errors_are_in_english_when_asked(api, path):
 
 def test_register_field_errors(api):
     body = problem(
-        api.post("/api/v1/devices/", {**DEVICE, "platform": "symbian", "install_id": "a b",
-                                      "model": "", "extra": 1}),
+        api.post(
+            "/api/v1/devices/",
+            {**DEVICE, "platform": "symbian", "install_id": "a b", "model": "", "extra": 1},
+        ),
         400,
     )
     assert pointers(body) == {

@@ -85,14 +85,20 @@ def test_every_documented_response_conforms(client, customer, other_customer):
     assert created.status_code == 201
     device_id = created.json()["id"]
     assert call("POST", "/devices/", token=token, body=DEVICE).status_code == 200
-    assert call("POST", "/devices/", token=token, body={**DEVICE, "platform": "x"}).status_code == 400
+    assert (
+        call("POST", "/devices/", token=token, body={**DEVICE, "platform": "x"}).status_code == 400
+    )
     assert call("POST", "/devices/", body=DEVICE).status_code == 401
     assert call("POST", "/devices/", token=token, raw="[" * (70 * 1024)).status_code == 413
 
     perms = "/devices/{device_id}/permissions/"
     assert call("GET", perms, token=token, device_id=device_id).status_code == 200
-    assert call("PUT", perms, token=token, device_id=device_id, body=full_report()).status_code == 200
-    assert call("PUT", perms, token=token, device_id=device_id, body=full_report()).status_code == 200
+    assert (
+        call("PUT", perms, token=token, device_id=device_id, body=full_report()).status_code == 200
+    )
+    assert (
+        call("PUT", perms, token=token, device_id=device_id, body=full_report()).status_code == 200
+    )
     bad = full_report()
     del bad["permissions"][NAMES[0]]
     assert call("PUT", perms, token=token, device_id=device_id, body=bad).status_code == 400
@@ -103,7 +109,9 @@ def test_every_documented_response_conforms(client, customer, other_customer):
 
     other = issue_token(client, other_customer.user.email)
     assert call("GET", perms, token=other, device_id=device_id).status_code == 404
-    assert call("PUT", perms, token=other, device_id=device_id, body=full_report()).status_code == 404
+    assert (
+        call("PUT", perms, token=other, device_id=device_id, body=full_report()).status_code == 404
+    )
 
     detail = "/devices/{device_id}/"
     assert call("GET", detail, token=token, device_id=device_id).status_code == 200

@@ -25,7 +25,11 @@ def test_token_is_stored_only_as_its_sha256_and_expires_after_90_days(client, cu
     assert timedelta(days=90) <= token.expires_at - before < timedelta(days=90, minutes=1)
     row = AccessLog.objects.get(fields="api_token")
     assert (row.actor_id, row.customer_id, row.purpose, row.channel, row.action) == (
-        customer.user.pk, customer.pk, "", "api", "api"
+        customer.user.pk,
+        customer.pk,
+        "",
+        "api",
+        "api",
     )
 
 
@@ -82,7 +86,9 @@ def test_expired_token_is_401(api, device_id):
     token.save()
     response = api.get(f"/api/v1/devices/{device_id}/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 401
-    assert response.json()["detail"] == "The token is unknown, expired or revoked: request a new one."
+    assert (
+        response.json()["detail"] == "The token is unknown, expired or revoked: request a new one."
+    )
 
 
 def test_customer_revokes_the_token_in_use_through_the_api(api, customer, device_id):
