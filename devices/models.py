@@ -83,6 +83,28 @@ class Device(TrackedModel):
     def is_active(self) -> bool:
         return self.unregistered_at is None
 
+    @property
+    def permissions_summary(self) -> str:
+        """Each permission's current state, e.g. "camera: revoked; calls: granted; …"."""
+        states = {p.name: p.get_state_display() for p in self.permissions.all()}
+        return "; ".join(
+            f"{PermissionName(name).label}: {states.get(name, PermissionState.NOT_ASKED.label)}"
+            for name in PermissionName.values
+        )
+
+    permissions_summary.fget.short_description = _("permissions")
+
+    @property
+    def features_off_summary(self) -> str:
+        """The app features off on this device and why (empty when everything works)."""
+        from .features import features_off
+
+        return "; ".join(
+            f"{off.feature.label} ({off.reason})" for off in features_off(self.permissions.all())
+        )
+
+    features_off_summary.fget.short_description = _("features off (why)")
+
 
 class DevicePermission(TrackedModel):
     """The last state of one permission on one device, as the app observed it.
