@@ -135,7 +135,8 @@ def bearer(customer):
     return raw
 
 
-@SCHEMA.parametrize()
+# Revoking the token in use would turn every later example into a 401; it is covered above.
+@SCHEMA.exclude(method="DELETE", path="/auth/token/").parametrize()
 @settings(
     max_examples=15,
     deadline=None,
@@ -144,7 +145,5 @@ def bearer(customer):
     suppress_health_check=list(HealthCheck),
 )
 def test_generated_requests_get_documented_responses(case, bearer):
-    if case.method == "DELETE" and case.path == "/auth/token/":
-        pytest.skip("revoking the token would turn the rest of the examples into 401s")
     response = case.call(app=APP, headers={"Authorization": f"Bearer {bearer}"})
     case.validate_response(response, checks=CHECKS)
