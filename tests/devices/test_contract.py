@@ -11,7 +11,9 @@ import json
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -28,7 +30,26 @@ from .conftest import DEVICE, NAMES, full_report, issue_token
 
 pytestmark = pytest.mark.django_db
 
-APP = get_wsgi_application()
+_WSGI = get_wsgi_application()
+
+
+def APP(environ, start_response):
+    """Django's WSGI application, keeping the test's database connection as the test client does.
+
+    The real handler's request signals would close a connection that is inside the test's
+    transaction, so they are detached for the request (and the response is closed inside).
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        response = _WSGI(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            response.close()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 SCHEMA = schemathesis.openapi.from_dict(openapi_document())
 CHECKS = [
     not_a_server_error,
