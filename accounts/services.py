@@ -64,7 +64,7 @@ def customer_register(
     return customer
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def customer_update(
     *,
     customer: Customer,
@@ -111,7 +111,7 @@ def customers_bulk_update(*, customers: Sequence[Customer], fields: Sequence[str
     return count
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def user_update(*, user: User) -> list[str]:
     """Save a login's changed fields under the open access context (no-op if nothing changed).
 

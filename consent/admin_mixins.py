@@ -259,7 +259,7 @@ class PersonalDataAdminMixin:
             return mask_value(leaf(name), "" if value is None else str(value))
 
         masked.short_description = capfirst(label_for_field(name, self.model, self))
-        masked.admin_order_field = name
+        # No admin_order_field: sorting by a masked column would reveal what the mask hides.
         attr = f"masked__{name}"
         setattr(self, attr, masked)
         return attr
@@ -314,6 +314,21 @@ class PersonalDataAdminMixin:
         if self.shows_clear_values() or not self._is_personal(obj):
             return super().action_checkbox(obj)
         return super().action_checkbox(_MaskedTitle(obj, self.masked_str(obj)))
+
+    def _log_safe(self, obj: Any) -> Any:
+        return _MaskedTitle(obj, self.masked_str(obj)) if self._is_personal(obj) else obj
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        """Log to Django's admin history with the object's name masked (it keeps no values)."""
+        return super().log_addition(request, self._log_safe(obj), message)
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        """Log to Django's admin history with the object's name masked (it keeps no values)."""
+        return super().log_change(request, self._log_safe(obj), message)
+
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+        """Log deletions to Django's admin history with the objects' names masked."""
+        return super().log_deletions(request, [self._log_safe(obj) for obj in queryset])
 
     def _is_personal(self, obj: Any) -> bool:
         return obj is not None and self.subject_id(obj) is not None
@@ -378,37 +393,28 @@ class PersonalDataAdminMixin:
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         """Return the fieldsets: masked names when read-only, plus the reason when editable."""
         fieldsets = list(super().get_fieldsets(request, obj))
-        editable = obj is None or self.may_edit(request, obj)
-        has_reason = REASON_FIELD in getattr(self.form, "declared_fields", {})
-        listed = REASON_FIELD in flatten_fieldsets(fieldsets)
-        if not editable or not self.has_change_permission(request, obj):
-            fieldsets = [
-                (
-                    title,
-                    {
-                        **options,
-                        "fields": [
-                            self._swap_masked(request, f, obj)
-                            for f in options["fields"]
-                            if f != REASON_FIELD
-                        ],
-                    },
-                )
+        if obj is None:
+            return fieldsets
+        if not self.may_edit(request, obj) or not self.has_change_permission(request, obj):
+            masked = [
+                (title, {**options, "fields": self._read_only_fields(request, options, obj)})
                 for title, options in fieldsets
             ]
-            return [fs for fs in fieldsets if fs[1]["fields"]]
-        if has_reason and not listed and obj is not None:
+            return [fs for fs in masked if fs[1]["fields"]]
+        has_reason = REASON_FIELD in getattr(self.form, "declared_fields", {})
+        if has_reason and REASON_FIELD not in flatten_fieldsets(fieldsets):
             fieldsets.append((_("Reason for this change"), {"fields": [REASON_FIELD]}))
         return fieldsets
 
-    def _swap_masked(self, request: HttpRequest, name: Any, obj: Any) -> Any:
-        if (
-            isinstance(name, str)
-            and self._is_personal(obj)
-            and self.purpose_state(request) != ALLOWED
-        ):
-            return self._masked_names.get(name, name)
-        return name
+    def _read_only_fields(self, request: HttpRequest, options: Any, obj: Any) -> list[Any]:
+        masking = self._is_personal(obj) and self.purpose_state(request) != ALLOWED
+
+        def swap(name: Any) -> Any:
+            if isinstance(name, (list, tuple)):
+                return tuple(swap(n) for n in name if n != REASON_FIELD)
+            return self._masked_names.get(name, name) if masking else name
+
+        return [swap(f) for f in options["fields"] if f != REASON_FIELD]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = list(super().get_readonly_fields(request, obj))

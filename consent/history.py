@@ -17,6 +17,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -63,6 +64,23 @@ def _fill_history_from_context(sender: Any, instance: Any, history_instance: Any
         history_instance.history_change_reason = ctx.reason[:100]
 
 
+def _untracked(sender: Any) -> set[str]:
+    history = getattr(sender, sender._meta.simple_history_manager_attribute, None)
+    return set(getattr(getattr(history, "model", None), "_history_excluded_fields", ()) or ())
+
+
+@receiver(pre_save)
+def _refuse_write_without_context(
+    sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any
+) -> None:
+    """Refuse a personal-data write with no access context before the row is written."""
+    if not isinstance(instance, TrackedModel) or kwargs.get("raw"):
+        return
+    if update_fields is not None and set(update_fields) <= _untracked(sender):
+        return
+    require_context()
+
+
 class PersonalHistory(HistoricalRecords):
     """``HistoricalRecords`` for personal data: context columns, and no row for a no-op save.
 
@@ -105,6 +123,9 @@ class TrackedQuerySet(models.QuerySet):
     """A QuerySet for personal-data models that cannot change rows behind history's back."""
 
     def update(self, **kwargs: Any) -> int:
+        if _bulk_allowed.get():
+            # Django's bulk_update() runs update() per batch; bulk_update_tracked writes history.
+            return super().update(**kwargs)
         raise HistoryBypassError(
             f"{self.model.__name__}.objects.update() would change personal data without history;"
             " use a service (save() or bulk_update_tracked())."
@@ -147,12 +168,17 @@ class TrackedModel(models.Model):
         return changed
 
     def save_tracked(self) -> list[str]:
-        """Validate and save if anything changed; return the changed field names."""
+        """Validate what changed and save if anything did; return the changed field names.
+
+        Unchanged fields were valid when stored, so only the changed ones are validated (this also
+        spares a uniqueness query per unchanged unique field on every save).
+        """
         changed = self.changed_fields()
         if not changed:
             return []
         require_context()
-        self.full_clean()
+        unchanged = [f.name for f in self._meta.concrete_fields if f.attname not in changed]
+        self.full_clean(exclude=unchanged)
         self.save()
         return changed
 

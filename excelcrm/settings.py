@@ -26,6 +26,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "consent.apps.PortalAdminConfig",  # django.contrib.admin with the portal's site
+    # Before django.contrib.auth so that its createsuperuser (run in an access context) wins.
+    "accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -34,7 +36,6 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "simple_history",
     "consent",
-    "accounts",
     "devices",
 ]
 
