@@ -207,6 +207,7 @@ def run_wrk(url: str, script: str, seconds: int, connections: int) -> dict[str, 
     )
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": to_ms(re.search(r"50%\s+(\S+)", output).group(1)),
         "p99": to_ms(re.search(r"99%\s+(\S+)", output).group(1)),
         "errors": errors,
         "requests": requests,
@@ -277,16 +278,23 @@ def main() -> int:
         f"gunicorn sync workers={args.workers}, wrk 1 thread x {args.connections} connections, "
         f"{args.rounds} interleaved rounds x {args.seconds}s per scenario, PostgreSQL"
     )
-    print(f"{'scenario':<18} {'req/s':>9} {'p99 ms':>8} {'errors':>7} {'requests':>9} {'ratio':>6}")
+    print(
+        f"{'scenario':<18} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        f"{'requests':>9} {'ratio':>6}"
+    )
     baseline = sum(r["rps"] for r in results["bare SELECT view"]) / args.rounds
     ok = True
     for name, runs in results.items():
         rps = sum(r["rps"] for r in runs) / len(runs)
+        p50 = sum(r["p50"] for r in runs) / len(runs)
         p99 = max(r["p99"] for r in runs)
         errors = sum(int(r["errors"]) for r in runs)
         requests = sum(int(r["requests"]) for r in runs)
         ratio = rps / baseline
-        print(f"{name:<18} {rps:>9.1f} {p99:>8.2f} {errors:>7d} {requests:>9d} {ratio:>6.2f}")
+        print(
+            f"{name:<18} {rps:>9.1f} {p50:>8.2f} {p99:>8.2f} {errors:>7d} {requests:>9d} "
+            f"{ratio:>6.2f}"
+        )
         ok = ok and errors == 0 and (name == "bare SELECT view" or ratio >= 0.7)
     print("goal (>= 0.7x the bare view, zero errors):", "met" if ok else "NOT met")
     return 0 if ok else 1
