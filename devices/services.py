@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -31,6 +32,13 @@ TOKEN_PREFIX = "exc_"
 def token_hash(raw: str) -> str:
     """Return the SHA-256 (hex) under which a token is stored."""
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def _only_uniqueness(error: ValidationError) -> bool:
+    errors = getattr(error, "error_dict", {})
+    return set(errors) == {NON_FIELD_ERRORS} and all(
+        e.code in ("unique", "unique_together") for e in errors[NON_FIELD_ERRORS]
+    )
 
 
 @dataclass(frozen=True)
@@ -164,7 +172,19 @@ def device_permissions_report(*, device: Device, reports: dict[str, PermissionRe
         current.state = report.state
         current.observed_at = report.observed_at
         current.source = report.source
-        if current.save_tracked():
+        if current._state.adding:
+            try:
+                with transaction.atomic():
+                    current.save_tracked()
+            except (IntegrityError, ValidationError) as error:
+                if isinstance(error, ValidationError) and not _only_uniqueness(error):
+                    raise
+                # A concurrent first report of the same device stored this permission first:
+                # its row stands, and the next report is compared with it.
+                continue
+            changed.append(name)
+            stored[name] = current
+        elif current.save_tracked():
             changed.append(name)
             stored[name] = current
     if changed:

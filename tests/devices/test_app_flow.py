@@ -173,3 +173,19 @@ def test_put_runs_in_a_bounded_number_of_queries(api, device_id, django_assert_m
     # the test-case transaction around the request
     with django_assert_max_num_queries(5):
         assert api.put(path, full_report("granted")).status_code == 200
+
+
+def test_concurrent_first_reports_do_not_fail(api, customer, device_id):
+    from consent.context import Channel, access_context
+    from devices.selectors import device_find_own
+    from devices.services import PermissionReport, device_permissions_report
+
+    now = timezone.now()
+    report = {n: PermissionReport("granted", now, "app_prompt") for n in ["camera", "calls"]}
+    with access_context(actor=customer.user, channel=Channel.API):
+        first = device_find_own(customer=customer, device_id=device_id)
+        second = device_find_own(customer=customer, device_id=device_id)  # read before the write
+        assert device_permissions_report(device=first, reports=report) == ["camera", "calls"]
+        assert device_permissions_report(device=second, reports=report) == []
+    assert DevicePermission.objects.filter(device_id=device_id).count() == 2
+    assert HistPerm.objects.filter(device_id=device_id).count() == 2
