@@ -50,6 +50,8 @@ def APP(environ, start_response):
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
+
+
 SCHEMA = schemathesis.openapi.from_dict(openapi_document())
 CHECKS = [
     not_a_server_error,
