@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "simple_history",
     "consent",
+    "devices",
 ]
 
 MIDDLEWARE = [
@@ -139,3 +140,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Mobile app API and devices (devices/): bearer tokens expire after this many days; request bodies
+# over this many bytes are refused with 413 (checked before Django's DATA_UPLOAD_MAX_MEMORY_SIZE).
+DEVICES_TOKEN_TTL_DAYS = env.int("DEVICES_TOKEN_TTL_DAYS", default=90)
+DEVICES_API_MAX_BODY_BYTES = env.int("DEVICES_API_MAX_BODY_BYTES", default=64 * 1024)
+# The app's idempotent full-state reports (register, permissions PUT, reads) commit without waiting
+# for the WAL flush on PostgreSQL (see README "Mobile app API"); False makes every commit wait.
+DEVICES_API_ASYNC_COMMIT = env.bool("DEVICES_API_ASYNC_COMMIT", default=False)
