@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "consent",
     "audit",
     "rights",
+    "devices",
 ]
 
 MIDDLEWARE = [
@@ -164,3 +165,10 @@ AUDIT_BULK_ACCESS_THRESHOLD = env.int("AUDIT_BULK_ACCESS_THRESHOLD", default=50)
 AUDIT_SEAL_WAIT_SECONDS = env.float("AUDIT_SEAL_WAIT_SECONDS", default=30.0)
 # Rows per page in the access-log explorer.
 AUDIT_PAGE_SIZE = env.int("AUDIT_PAGE_SIZE", default=50)
+# Mobile app API and devices (devices/): bearer tokens expire after this many days; request bodies
+# over this many bytes are refused with 413 (checked before Django's DATA_UPLOAD_MAX_MEMORY_SIZE).
+DEVICES_TOKEN_TTL_DAYS = env.int("DEVICES_TOKEN_TTL_DAYS", default=90)
+DEVICES_API_MAX_BODY_BYTES = env.int("DEVICES_API_MAX_BODY_BYTES", default=64 * 1024)
+# The app's idempotent full-state reports (register, permissions PUT, reads) commit without waiting
+# for the WAL flush on PostgreSQL (see README "Mobile app API"); False makes every commit wait.
+DEVICES_API_ASYNC_COMMIT = env.bool("DEVICES_API_ASYNC_COMMIT", default=False)

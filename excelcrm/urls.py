@@ -11,6 +11,8 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("consent.urls")),
     path("", include("rights.urls")),
+    path("", include("devices.urls")),
+    path("api/v1/", include("devices.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -1,0 +1,251 @@
+"""The mobile app's JSON API under ``/api/v1/``: plain Django views over the devices services.
+
+Each view is wrapped by ``endpoint``: CSRF-exempt (bearer tokens, no cookies), method check, bearer
+authentication (which makes the token's user the actor of the access context) and the mapping of
+every ``Problem`` to an RFC 9457 response.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from . import selectors, services, validation
+from .features import features_off
+from .models import Device, PermissionName
+from .openapi import openapi_document
+from .problems import Problem, not_found, unauthorized
+
+MAX_ID = 2**63 - 1
+
+
+def iso(value: datetime | None) -> str | None:
+    """Return a UTC timestamp as ISO 8601 with a ``Z``."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _bearer(request: HttpRequest) -> str:
+    scheme, _sep, raw = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        raise unauthorized(_("Send the header Authorization: Bearer <token>."))
+    return raw.strip()
+
+
+def _authenticate(request: HttpRequest) -> Any:
+    token = selectors.api_token_get_valid(raw=_bearer(request))
+    customer = getattr(token.user, "customer", None) if token else None
+    if token is None or customer is None:
+        raise unauthorized(_("The token is unknown, expired or revoked: request a new one."))
+    # Token calls carry no session: the token's user is the actor (self-access, no purpose).
+    request.access_context.actor = token.user
+    request.api_token = token
+    request.customer = customer
+    return token
+
+
+def _authenticate_with_device(request: HttpRequest, device_id: int) -> None:
+    """Authenticate and load the URL's device with its permissions, in one query when it can.
+
+    The app's hot path (a device that has reported before, with a valid token): one query. Any
+    other case falls back to the token lookup (401) and the device lookup (404).
+    """
+    raw = _bearer(request)
+    device = None
+    if device_id <= MAX_ID:
+        device = selectors.device_find_by_token(raw=raw, device_id=device_id)
+    if device is None:
+        _authenticate(request)
+        request.device = _own_device(request, device_id, log=False)
+        return
+    request.access_context.actor = device.customer.user
+    request.customer = device.customer
+    request.device = device
+
+
+def _commit_asynchronously() -> None:
+    """Let this transaction commit without waiting for the WAL flush (PostgreSQL only).
+
+    Used for the app's idempotent full-state reports (register, report permissions, and reads):
+    a crash of the database server can lose at most the last fraction of a second of them, never
+    leave them half-written, and the app sends the full state again at its next start. Token
+    issuance, revocation and unregistering keep synchronous commits. ``DEVICES_API_ASYNC_COMMIT``
+    turns this off.
+    """
+    if settings.DEVICES_API_ASYNC_COMMIT and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def endpoint(methods: dict[str, bool | str], *, async_commit: tuple[str, ...] = ()) -> Callable:
+    """Wrap an API view; ``methods`` maps each allowed method to what it needs.
+
+    False: nothing; True: a valid token; ``"device"``: a valid token and the customer's device
+    named by the URL's ``device_id`` (set as ``request.device``).
+
+    ``async_commit`` names the methods whose transaction may commit asynchronously.
+    """
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @never_cache
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                if request.method not in methods:
+                    raise Problem(
+                        status=405,
+                        title=_("Method not allowed."),
+                        detail=_("Use one of: %(methods)s.") % {"methods": ", ".join(methods)},
+                        headers={"Allow": ", ".join(methods)},
+                    )
+                needs = methods[request.method]
+                if needs == "device":
+                    _authenticate_with_device(request, kwargs["device_id"])
+                elif needs:
+                    _authenticate(request)
+                if request.method in async_commit:
+                    _commit_asynchronously()
+                return view(request, *args, **kwargs)
+            except Problem as problem:
+                return problem.response(request)
+
+        return wrapper
+
+    return decorator
+
+
+def _own_device(request: HttpRequest, device_id: int, *, log: bool) -> Device:
+    if device_id > MAX_ID:
+        raise not_found()
+    get = selectors.device_get_own if log else selectors.device_find_own
+    try:
+        return get(customer=request.customer, device_id=device_id)
+    except Device.DoesNotExist:
+        raise not_found() from None
+
+
+def device_json(device: Device) -> dict[str, Any]:
+    return {
+        "id": device.pk,
+        "install_id": device.install_id,
+        "platform": device.platform,
+        "model": device.model,
+        "os_version": device.os_version,
+        "app_version": device.app_version,
+        "registered_at": iso(device.registered_at),
+        "last_seen": iso(device.last_seen),
+    }
+
+
+def permissions_json(device: Device) -> dict[str, Any]:
+    stored = {p.name: p for p in device.permissions.all()}
+    permissions = {}
+    for name in PermissionName.values:
+        perm = stored.get(name)
+        permissions[name] = {
+            "state": perm.state if perm else "not_asked",
+            "observed_at": iso(perm.observed_at) if perm else None,
+            "source": perm.source if perm else None,
+        }
+    return {
+        "device_id": device.pk,
+        "permissions": permissions,
+        "features_off": [
+            {
+                "feature": off.feature.code,
+                "label": str(off.feature.label),
+                "permission": off.permission,
+                "state": off.state,
+                "reason": str(off.reason),
+            }
+            for off in features_off(stored)
+        ],
+    }
+
+
+def _json(data: dict[str, Any], status: int = 200) -> JsonResponse:
+    return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+@endpoint({"POST": False, "DELETE": True})
+def token(request: HttpRequest) -> HttpResponse:
+    """POST: exchange email and password for a bearer token. DELETE: revoke the token in use."""
+    if request.method == "DELETE":
+        services.api_token_revoke(token=request.api_token, actor=request.api_token.user)
+        return HttpResponse(status=204)
+    email, password, name = validation.token_request(validation.read_json(request))
+    # authenticate() with the request, so that failed attempts count toward the same lockout as
+    # web sign-ins (the authentication backends and user_login_failed see them alike).
+    user = authenticate(request=request, username=email, password=password)
+    if user is None or getattr(user, "customer", None) is None:
+        if getattr(request, "axes_locked_out", False):
+            return Problem(
+                status=429,
+                title=_("Too many failed sign-in attempts."),
+                detail=_("Sign-in is locked for a while. Try again later."),
+            ).response(request)
+        raise unauthorized(_("The email or password is wrong."))
+    request.access_context.actor = user
+    raw, created = services.api_token_create(user=user, name=name)
+    return _json(
+        {"token": raw, "token_type": "Bearer", "expires_at": iso(created.expires_at)}, status=201
+    )
+
+
+@endpoint({"POST": True}, async_commit=("POST",))
+def devices(request: HttpRequest) -> HttpResponse:
+    """Register this installation of the app (idempotent on ``install_id``)."""
+    values = validation.device_request(validation.read_json(request))
+    device, created = services.device_register(customer=request.customer, **values)
+    return _json(device_json(device), status=201 if created else 200)
+
+
+@endpoint({"GET": True, "DELETE": True}, async_commit=("GET",))
+def device_detail(request: HttpRequest, device_id: int) -> HttpResponse:
+    """GET: the device as registered. DELETE: unregister it (its history stays)."""
+    if request.method == "DELETE":
+        device = _own_device(request, device_id, log=False)
+        services.device_unregister(device=device)
+        return HttpResponse(status=204)
+    return _json(device_json(_own_device(request, device_id, log=True)))
+
+
+@endpoint({"GET": True, "PUT": "device"}, async_commit=("GET", "PUT"))
+def device_permissions(request: HttpRequest, device_id: int) -> HttpResponse:
+    """GET: the stored state of the five permissions. PUT: report all five."""
+    if request.method == "GET":
+        return _json(permissions_json(_own_device(request, device_id, log=True)))
+    device = request.device
+    reports = validation.permissions_request(
+        validation.read_json(request), registered_at=device.registered_at
+    )
+    changed = services.device_permissions_report(device=device, reports=reports)
+    return _json({**permissions_json(device), "changed": changed})
+
+
+@endpoint({"GET": False})
+def openapi(request: HttpRequest) -> HttpResponse:
+    """The OpenAPI 3.1 description of this API."""
+    return HttpResponse(
+        json.dumps(openapi_document(), ensure_ascii=False, indent=1),
+        content_type="application/json",
+    )
+
+
+@csrf_exempt
+def unknown(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Answer any other path under /api/ with a problem+json 404."""
+    return not_found().response(request)

@@ -1,0 +1,200 @@
+"""Writes of devices, permission states and app tokens. The only code that writes them.
+
+Each runs in the open access context (the API sets its actor to the token's user: a customer acting
+on their own data, so no purpose) and logs its access through ``consent.access``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from consent import access
+
+from .models import ApiToken, Device, DevicePermission
+
+# Field names as they appear in access-log rows.
+DEVICE_FIELDS = ("device",)
+PERMISSION_FIELDS = ("device_permissions",)
+TOKEN_FIELDS = ("api_token",)
+
+TOKEN_PREFIX = "exc_"
+
+
+def token_hash(raw: str) -> str:
+    """Return the SHA-256 (hex) under which a token is stored."""
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def _only_uniqueness(error: ValidationError) -> bool:
+    errors = getattr(error, "error_dict", {})
+    return set(errors) == {NON_FIELD_ERRORS} and all(
+        e.code in ("unique", "unique_together") for e in errors[NON_FIELD_ERRORS]
+    )
+
+
+@dataclass(frozen=True)
+class PermissionReport:
+    state: str
+    observed_at: datetime
+    source: str
+
+
+@transaction.atomic
+def api_token_create(*, user: Any, name: str = "") -> tuple[str, ApiToken]:
+    """Create a bearer token for ``user`` (already authenticated); return the secret and the row.
+
+    The secret is shown once: only its SHA-256 is stored. It expires after
+    ``DEVICES_TOKEN_TTL_DAYS`` days.
+    """
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = timezone.now()
+    token = ApiToken.objects.create(
+        user=user,
+        key_hash=token_hash(raw),
+        prefix=raw[: len(TOKEN_PREFIX) + 6],
+        name=name[:100],
+        created_at=now,
+        expires_at=now + timedelta(days=settings.DEVICES_TOKEN_TTL_DAYS),
+    )
+    customer = getattr(user, "customer", None)
+    if customer is not None:
+        access.access_record(subjects=[customer], action=access.Action.API, fields=TOKEN_FIELDS)
+    return raw, token
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor: Any) -> bool:
+    """Revoke ``token`` (by its owner or by staff). Return False if it was already revoked."""
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = timezone.now()
+    token.revoked_by = actor
+    token.save(update_fields=["revoked_at", "revoked_by"])
+    customer = getattr(token.user, "customer", None)
+    if customer is not None:
+        access.access_record(subjects=[customer], action=access.Action.CHANGE, fields=TOKEN_FIELDS)
+    return True
+
+
+@transaction.atomic
+def device_register(
+    *,
+    customer: Any,
+    install_id: str,
+    platform: str,
+    model: str,
+    os_version: str,
+    app_version: str,
+) -> tuple[Device, bool]:
+    """Register an installation of the app, once per ``install_id``; return (device, created).
+
+    Registering a known installation again returns the same device, records new platform, model
+    or versions (a history row only if one changed), and brings back an unregistered device.
+    ``last_seen`` is set each time (it is not part of the history).
+    """
+    now = timezone.now()
+    values = {
+        "platform": platform,
+        "model": model,
+        "os_version": os_version,
+        "app_version": app_version,
+    }
+    device = Device.objects.filter(customer=customer, install_id=install_id).first()
+    created = False
+    if device is None:
+        try:
+            with transaction.atomic():
+                device = Device(
+                    customer=customer,
+                    install_id=install_id,
+                    registered_at=now,
+                    last_seen=now,
+                    **values,
+                )
+                device.full_clean()
+                device.save()
+                created = True
+        except IntegrityError:
+            # The same installation registered concurrently: use the row that won.
+            device = Device.objects.get(customer=customer, install_id=install_id)
+    if not created:
+        for name, value in values.items():
+            setattr(device, name, value)
+        device.unregistered_at = None
+        device.last_seen = now
+        device.save_tracked()
+    access.access_record(
+        subjects=[customer],
+        action=access.Action.API,
+        fields=DEVICE_FIELDS,
+    )
+    return device, created
+
+
+@transaction.atomic
+def device_unregister(*, device: Device) -> None:
+    """Unregister ``device``: it disappears from the app's API, its rows and history stay."""
+    device.unregistered_at = timezone.now()
+    device.save_tracked()
+    access.access_record(
+        subjects=[device.customer_id], action=access.Action.API, fields=DEVICE_FIELDS
+    )
+
+
+# No savepoint: inside the request's transaction any error rolls the whole request back anyway,
+# and this is the app's hot path (a savepoint costs two round trips to the database).
+@transaction.atomic(savepoint=False)
+def device_permissions_report(*, device: Device, reports: dict[str, PermissionReport]) -> list[str]:
+    """Store the permission states the app reported; return the names that really changed.
+
+    Only a new state is a change: its observation time and source are stored with it. A report
+    that repeats the stored state writes nothing and adds no history row, and so does a report
+    observed before the stored state was (it arrived late and is already out of date).
+    Prefetch ``device.permissions`` (``device_find_own`` does) to read them in one query.
+    """
+    stored = {p.name: p for p in device.permissions.all()}
+    changed: list[str] = []
+    for name, report in reports.items():
+        current = stored.get(name)
+        if current is None:
+            current = DevicePermission(device=device, name=name)
+        elif current.state == report.state or report.observed_at < current.observed_at:
+            continue
+        current.state = report.state
+        current.observed_at = report.observed_at
+        current.source = report.source
+        if current._state.adding:
+            try:
+                with transaction.atomic():
+                    current.save_tracked()
+            except (IntegrityError, ValidationError) as error:
+                if isinstance(error, ValidationError) and not _only_uniqueness(error):
+                    raise
+                # A concurrent first report of the same device stored this permission first:
+                # its row stands, and the next report is compared with it.
+                continue
+            changed.append(name)
+            stored[name] = current
+        elif current.save_tracked():
+            changed.append(name)
+            stored[name] = current
+    if changed:
+        device.last_seen = timezone.now()
+        device.save(update_fields=["last_seen"])
+        # Keep the prefetched rows in step with what was stored.
+        cache = getattr(device, "_prefetched_objects_cache", None)
+        if cache is not None:
+            cache["permissions"] = list(stored.values())
+    access.access_record(
+        subjects=[device.customer_id], action=access.Action.API, fields=PERMISSION_FIELDS
+    )
+    return changed
