@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "simple_history",
     "consent",
     "accounts",
+    "licensing",
+    "notices",
+    "care",
 ]
 
 MIDDLEWARE = [
@@ -138,3 +141,18 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Licences, renewal and update notices, customer care and complaints (issue 5) ---
+# The account that scheduled commands act as (created on first use, cannot sign in).
+SYSTEM_ACTOR_EMAIL = env.str("SYSTEM_ACTOR_EMAIL", default="system@excelcrm.example")
+# Days before expiry at which send_renewal_notices sends a notice (one per licence, window, term).
+RENEWAL_NOTICE_DAYS = env.list("RENEWAL_NOTICE_DAYS", cast=int, default=[30, 7, 1])
+# Notices are claimed, sent, marked and access-logged in batches of this size.
+NOTICES_BATCH_SIZE = env.int("NOTICES_BATCH_SIZE", default=1000)
+# A notice claimed but not marked sent or failed for this long belongs to a crashed run: retried.
+NOTICES_STALE_CLAIM_MINUTES = env.int("NOTICES_STALE_CLAIM_MINUTES", default=30)
+# Complaints: acknowledge within this many working days, resolve within this many calendar days.
+CARE_COMPLAINT_ACK_WORKING_DAYS = env.int("CARE_COMPLAINT_ACK_WORKING_DAYS", default=2)
+CARE_COMPLAINT_RESOLVE_DAYS = env.int("CARE_COMPLAINT_RESOLVE_DAYS", default=15)
+# Questions and support requests: answer within this many working days.
+CARE_REQUEST_DUE_WORKING_DAYS = env.int("CARE_REQUEST_DUE_WORKING_DAYS", default=5)

@@ -10,6 +10,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="accounts:signup", permanent=False)),
     path("", include("accounts.urls")),
     path("", include("consent.urls")),
+    path("", include("licensing.urls")),
+    path("", include("care.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

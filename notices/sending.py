@@ -1,0 +1,183 @@
+"""The exactly-once sending loop shared by renewal notices and update notices.
+
+For each batch of recipients (``NOTICES_BATCH_SIZE``):
+
+1. **Claim** — insert one ``Notice`` per recipient with ``status=claimed`` and this run's id,
+   ignoring rows that the unique constraints reject (another run got there first), and take over
+   notices that are ``failed`` or whose claim is stale (older than ``NOTICES_STALE_CLAIM_MINUTES``,
+   left by a run that crashed). Each claim is committed before any mail leaves, so two runs at
+   once never both own a notice.
+2. **Send** the claimed ones, one message at a time, over one mail connection.
+3. **Mark** them ``sent`` or ``failed`` and write one access-log row (action ``notify``) per sent
+   notice, in one transaction per batch.
+
+After a crash between 2 and 3 the notices of that one batch stay ``claimed``; they are retried once
+their claim is stale, so at most one batch may be sent twice, and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from tqdm import tqdm
+
+from consent import access
+from consent.context import Channel, access_context
+from licensing.work import system_actor
+
+from .models import Notice
+
+
+@dataclass
+class Recipient:
+    """One message to send: its claim (an unsaved Notice) and what the message needs."""
+
+    claim: Notice
+    key: Any
+    email: str
+    context: dict[str, Any]
+
+
+@dataclass
+class RunSummary:
+    """What one run did."""
+
+    run_id: str
+    due: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped_already: int = 0
+    skipped_consent: int = 0
+    dry_run: bool = False
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        return self.skipped_already + self.skipped_consent
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def stale_before() -> datetime.datetime:
+    return timezone.now() - datetime.timedelta(minutes=settings.NOTICES_STALE_CLAIM_MINUTES)
+
+
+def claim(
+    *, recipients: Sequence[Recipient], run_id: str, key_field: str, scope: dict[str, Any]
+) -> dict[Any, int]:
+    """Claim a notice for each recipient; return {key: notice id} of those this run now owns.
+
+    ``key_field`` names the Notice column that tells recipients apart within ``scope``
+    (``licence_id`` for renewal notices, ``customer_id`` for update notices).
+    """
+    keys = [r.key for r in recipients]
+    now = timezone.now()
+    with transaction.atomic():
+        Notice.objects.bulk_create([r.claim for r in recipients], ignore_conflicts=True)
+        Notice.objects.filter(**scope, **{f"{key_field}__in": keys}).filter(
+            Q(status=Notice.Status.FAILED)
+            | Q(status=Notice.Status.CLAIMED, claimed_at__lt=stale_before())
+        ).exclude(run_id=run_id).update(
+            status=Notice.Status.CLAIMED, run_id=run_id, claimed_at=now, attempts=F("attempts") + 1
+        )
+    owned = Notice.objects.filter(
+        **scope, run_id=run_id, status=Notice.Status.CLAIMED, **{f"{key_field}__in": keys}
+    ).values_list(key_field, "pk")
+    return dict(owned)
+
+
+def deliver(
+    *,
+    recipients: Iterable[Recipient],
+    total: int,
+    run_id: str,
+    purpose: str,
+    fields: Sequence[str],
+    key_field: str,
+    scope: dict[str, Any],
+    build: Callable[[Recipient, Any], EmailMessage],
+    summary: RunSummary,
+    reference: str = "",
+    progress: bool = True,
+) -> RunSummary:
+    """Claim, send and mark ``recipients`` batch by batch (see the module docstring)."""
+    actor = system_actor()
+    bar = tqdm(total=total, disable=not progress, unit="notice", dynamic_ncols=True)
+    connection = get_connection(fail_silently=False)
+    try:
+        for batch in chunked(recipients, settings.NOTICES_BATCH_SIZE):
+            owned = claim(recipients=batch, run_id=run_id, key_field=key_field, scope=scope)
+            summary.skipped_already += len(batch) - len(owned)
+            sent: list[tuple[int, int]] = []
+            failed: dict[int, str] = {}
+            for recipient in batch:
+                notice_id = owned.get(recipient.key)
+                if notice_id is None:
+                    continue
+                try:
+                    connection.send_messages([build(recipient, connection)])
+                except Exception as exc:  # noqa: BLE001  (any mail failure marks the notice)
+                    failed[notice_id] = f"{type(exc).__name__}: {exc}"[:200]
+                else:
+                    sent.append((notice_id, recipient.claim.customer_id))
+            _mark(sent=sent, failed=failed, actor=actor, purpose=purpose, fields=fields,
+                  reference=reference or f"run {run_id}")
+            summary.sent += len(sent)
+            summary.failed += len(failed)
+            summary.errors.extend(sorted(set(failed.values()))[:3])
+            bar.update(len(batch))
+    finally:
+        connection.close()
+        bar.close()
+    return summary
+
+
+def _mark(
+    *,
+    sent: list[tuple[int, int]],
+    failed: dict[int, str],
+    actor: Any,
+    purpose: str,
+    fields: Sequence[str],
+    reference: str,
+) -> None:
+    now = timezone.now()
+    with transaction.atomic(), access_context(
+        actor=actor, channel=Channel.COMMAND, purpose=purpose, reference=reference
+    ):
+        if sent:
+            Notice.objects.filter(pk__in=[pk for pk, _ in sent]).update(
+                status=Notice.Status.SENT, sent_at=now, error=""
+            )
+            access.access_record(
+                subjects=[customer_id for _, customer_id in sent],
+                action=access.Action.NOTIFY,
+                fields=fields,
+            )
+        by_error: dict[str, list[int]] = {}
+        for pk, error in failed.items():
+            by_error.setdefault(error, []).append(pk)
+        for error, pks in by_error.items():
+            Notice.objects.filter(pk__in=pks).update(status=Notice.Status.FAILED, error=error)

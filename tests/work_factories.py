@@ -1,0 +1,52 @@
+"""Helpers for licences, notices and care requests, made through the portal's own services."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+
+from accounts.models import Customer, User
+from consent.context import Channel, access_context
+from licensing.models import Licence, Plan
+from licensing.services import licence_grant
+
+
+def make_plan(*, name: str = "Pro", duration_days: int = 365, seats: int = 5) -> Plan:
+    return Plan.objects.create(name=name, duration_days=duration_days, seats=seats)
+
+
+def grant(
+    customer: Customer,
+    plan: Plan,
+    *,
+    expires_in: int | None = None,
+    actor: User | None = None,
+) -> Licence:
+    """Grant a licence under ``licensing``; with ``expires_in`` it expires that many days from today."""
+    today = timezone.localdate()
+    starts_on = today
+    if expires_in is not None:
+        starts_on = today + datetime.timedelta(days=expires_in - plan.duration_days + 1)
+    with access_context(actor=actor, channel=Channel.COMMAND, purpose="licensing"):
+        return licence_grant(customer=customer, plan=plan, starts_on=starts_on)
+
+
+def withdraw(customer: Customer, purpose_code: str, *, accept_again: bool = False) -> None:
+    """Record a per-purpose withdrawal (and optionally a later acceptance) for ``customer``."""
+    from consent.models import ConsentRecord, Purpose
+    from consent.selectors import policy_current
+
+    policy = policy_current()
+    purpose = Purpose.objects.get(code=purpose_code)
+    now = timezone.now()
+    ConsentRecord.objects.create(
+        customer=customer, policy_version=policy, purpose=purpose, kind="withdrawn",
+        text_sha256=policy.sha256_vi, language="vi", recorded_at=now,
+    )
+    if accept_again:
+        ConsentRecord.objects.create(
+            customer=customer, policy_version=policy, purpose=purpose, kind="accepted",
+            text_sha256=policy.sha256_vi, language="vi",
+            recorded_at=now + datetime.timedelta(seconds=1),
+        )
