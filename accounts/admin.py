@@ -1,4 +1,7 @@
-"""Staff admin for customer accounts and logins. Thin: writes go through services."""
+"""Staff admin for customer accounts and logins. Thin: writes go through services.
+
+Masking, purpose checks and access logging come from ``consent.admin_mixins``.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +11,31 @@ import phonenumbers
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import BaseUserCreationForm
+from django.contrib.auth.forms import BaseUserCreationForm, ReadOnlyPasswordHashField
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from consent.context import require_context
+from consent.admin_mixins import PersonalDataAdminMixin, ReasonFormMixin
 
 from . import services
 from .forms import clean_name
 from .models import Customer, User
 from .normalize import normalize_email
+
+# What a customer export holds under each purpose: only what that purpose needs.
+# Business name is not personal data (docs/POLICY.md) and identifies the row in every export.
+CUSTOMER_EXPORT_FIELDS: dict[str, tuple[str, ...]] = {
+    # Licences are issued to the business and sent to its contact person.
+    "licensing": ("business_name", "contact_person", "user__email"),
+    # Update notices go out by email; no name or phone needed.
+    "update_notices": ("business_name", "user__email"),
+    "renewal_notices": ("business_name", "contact_person", "user__email"),
+    # Care and complaints may need any way of reaching the contact person.
+    "customer_care": ("business_name", "contact_person", "phone", "user__email"),
+    "complaints": ("business_name", "contact_person", "phone", "user__email"),
+}
 
 
 def normalize_search_term(term: str) -> list[str]:
@@ -34,27 +50,32 @@ def normalize_search_term(term: str) -> list[str]:
     return terms
 
 
-class ReasonFormMixin(forms.ModelForm):
-    """Adds the reason for a change, recorded in the history row."""
-
-    change_reason = forms.CharField(
-        label=_("Reason for this change"),
-        max_length=100,
-        required=True,
-        help_text=_("Recorded in the change history, for example a ticket number."),
-    )
-
-
 class CustomerAdminForm(ReasonFormMixin):
+    email = forms.EmailField(label=_("Email"), max_length=254)
+
     class Meta:
         model = Customer
         fields = ["business_name", "contact_person", "phone"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["email"].initial = self.instance.user.email
 
     def clean_business_name(self) -> str:
         return clean_name(self.cleaned_data["business_name"])
 
     def clean_contact_person(self) -> str:
         return clean_name(self.cleaned_data["contact_person"])
+
+    def clean_email(self) -> str:
+        email = normalize_email(self.cleaned_data["email"])
+        others = User.objects.filter(email__iexact=email).exclude(pk=self.instance.user_id)
+        if others.exists():
+            raise forms.ValidationError(
+                _("This email belongs to another login."), code="email_taken"
+            )
+        return email
 
 
 class PolicyVersionFilter(admin.SimpleListFilter):
@@ -75,17 +96,25 @@ class PolicyVersionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(SimpleHistoryAdmin):
+class CustomerAdmin(PersonalDataAdminMixin, SimpleHistoryAdmin):
     form = CustomerAdminForm
-    list_display = ["business_name", "contact_person", "phone", "user", "created_at"]
+    personal_fields = ("contact_person", "phone", "email", "user__email")
+    subject_path = "pk"
+    autocomplete_display = ("business_name", "contact_person")
+    export_fields = CUSTOMER_EXPORT_FIELDS
+
+    list_display = ["business_name", "contact_person", "phone", "user__email", "created_at"]
     list_select_related = ["user"]
     list_filter = [("created_at", admin.DateFieldListFilter), PolicyVersionFilter]
     search_fields = ["business_name", "user__email", "=phone"]
     ordering = ["-created_at", "-id"]
+    sortable_by = ["business_name", "contact_person", "user__email", "created_at"]
     list_per_page = 100
-    show_full_result_count = False
-    history_list_display = ["history_purpose", "history_reference", "history_change_reason"]
-    readonly_fields = ["user", "created_at"]
+    fieldsets = [
+        (None, {"fields": ["business_name", "contact_person", "phone", "email"]}),
+        (_("Account"), {"fields": ["created_at"]}),
+    ]
+    readonly_fields = ["created_at"]
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
@@ -107,8 +136,8 @@ class CustomerAdmin(SimpleHistoryAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
-        require_context().reason = form.cleaned_data.get("change_reason", "")
-        services.customer_update(customer=obj)
+        """Save through ``customer_update`` (history with the reason, a ``change`` access row)."""
+        services.customer_update(customer=obj, email=form.cleaned_data.get("email"))
 
 
 class UserAddForm(BaseUserCreationForm):
@@ -118,16 +147,25 @@ class UserAddForm(BaseUserCreationForm):
 
 
 class UserAdminForm(ReasonFormMixin):
+    password = ReadOnlyPasswordHashField(label=_("Password"))
+
     class Meta:
         model = User
         fields = ["email", "language", "is_active", "is_staff", "is_superuser", "groups"]
 
 
 @admin.register(User)
-class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
+class UserAdmin(PersonalDataAdminMixin, SimpleHistoryAdmin, DjangoUserAdmin):
     form = UserAdminForm
     add_form = UserAddForm
+    # A customer's login email is personal data; staff logins are not a customer's data.
+    personal_fields = ("email",)
+    subject_path = "customer.pk"
+    title_field = "email"
+    autocomplete_display = ("email",)
+
     list_display = ["email", "is_staff", "is_active", "date_joined"]
+    list_select_related = ["customer"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
     search_fields = ["email"]
     ordering = ["email"]
@@ -136,17 +174,25 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
         (None, {"fields": ["email", "password", "language"]}),
         (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
-        (_("Change"), {"fields": ["change_reason"]}),
     ]
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]}),
     ]
     readonly_fields = ["last_login", "date_joined"]
-    history_list_display = ["history_purpose", "history_reference", "history_change_reason"]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        """Match emails as typed (substring) and exactly after normalisation."""
+        term = search_term.strip()
+        results, may_have_duplicates = super().get_search_results(request, queryset, term)
+        if "@" in term:
+            results = results | queryset.filter(email__iexact=normalize_email(term))
+        return results, may_have_duplicates
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
-        require_context().reason = form.cleaned_data.get("change_reason", "")
+        """Save a changed login through ``user_update``; a new one the way Django creates it."""
         if change:
-            obj.save_tracked()
+            services.user_update(user=obj)
         else:
             super().save_model(request, obj, form, change)

@@ -109,3 +109,18 @@ def customers_bulk_update(*, customers: Sequence[Customer], fields: Sequence[str
     personal = [name for name in fields if name in CONTACT_FIELDS] or list(fields)
     access.access_record(subjects=customers, action=access.Action.CHANGE, fields=personal)
     return count
+
+
+@transaction.atomic
+def user_update(*, user: User) -> list[str]:
+    """Save a login's changed fields under the open access context (no-op if nothing changed).
+
+    A change to a customer's login email is logged as a ``change`` access of that customer.
+    Return the changed field names.
+    """
+    changed = user.save_tracked()
+    if "email" in changed:
+        customer = Customer.objects.filter(user=user).first()
+        if customer is not None:
+            access.access_record(subjects=[customer], action=access.Action.CHANGE, fields=["email"])
+    return changed

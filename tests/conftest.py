@@ -50,3 +50,15 @@ def account_manager(db):
 @pytest.fixture
 def reviewer(db):
     return factories.make_staff(email="reviewer@excelcrm.example", role="Compliance reviewer")
+
+
+@pytest.fixture
+def declare():
+    """Declare a purpose for a logged-in test client through the admin's purpose page."""
+
+    def _declare(client, purpose, reference=""):
+        response = client.post("/admin/purpose/", {"purpose": purpose, "reference": reference})
+        assert response.status_code == 302, response.content[:2000]
+        return response
+
+    return _declare

@@ -1,0 +1,609 @@
+"""The admin's one place for purpose checks, masking and access logging of personal data.
+
+Apply ``PersonalDataAdminMixin`` (first in the bases) to every ``ModelAdmin`` whose pages can show
+a customer's personal data, and declare what is personal::
+
+    @admin.register(Device)
+    class DeviceAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
+        personal_fields = ("customer__contact_person", "push_token")
+        subject_path = "customer_id"              # how to reach the customer's id from a row
+        allowed_purposes = {"licensing", "customer_care"}   # None: any of the five purposes
+        list_display = ["customer__business_name", "customer__contact_person", "model"]
+
+Then, on every page of that admin (changelist, search, change form, history, delete, exports,
+autocomplete):
+
+- **no purpose declared**: personal values are masked (``consent.masking``), change forms are
+  read-only, deleting and exporting are refused; nothing personal is disclosed, nothing is logged;
+- **a purpose the user's groups grant and the admin allows**: values are shown and one access-log
+  row per customer per page is queued (``list``, ``search``, ``view``, ``history``, ``delete``,
+  ``export``), naming the personal fields shown; changes are logged by the services they call;
+- **any other purpose**: a 403 page that says why, and a ``denied`` row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets, label_for_field, unquote
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from simple_history.template_utils import HistoricalRecordContextHelper
+
+from . import access
+from .admin_site import purpose_denied_response
+from .masking import mask_value
+from .selectors import user_may_declare
+
+NONE = "none"
+ALLOWED = "allowed"
+DENIED = "denied"
+
+REASON_FIELD = "change_reason"
+
+# Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_cell(value: Any) -> Any:
+    """Return ``value`` safe for a spreadsheet: text that could start a formula gets a ``'``."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def leaf(name: str) -> str:
+    """Return the last part of a ``__`` path: the field name an access-log row names."""
+    return name.rsplit("__", 1)[-1]
+
+
+def resolve(obj: Any, path: str) -> Any:
+    """Follow a ``__`` (or ``.``) path of attributes from ``obj``; None where the chain breaks."""
+    value = obj
+    for part in path.replace(".", "__").split("__"):
+        try:
+            value = getattr(value, part)
+        except ObjectDoesNotExist:
+            return None
+        if value is None:
+            return None
+    return value
+
+
+class ReasonFormMixin(forms.ModelForm):
+    """A required "reason for this change" field, recorded in the history row of the change."""
+
+    change_reason = forms.CharField(
+        label=gettext_lazy("Reason for this change"),
+        max_length=100,
+        required=True,
+        help_text=gettext_lazy("Recorded in the change history, for example a ticket number."),
+        error_messages={
+            "required": gettext_lazy("Say why you are making this change."),
+            "max_length": gettext_lazy(
+                "Use at most %(limit_value)d characters (you typed %(show_value)d)."
+            ),
+        },
+    )
+
+
+class _MaskedTitle:
+    """Stands for an object in templates, with its ``str`` masked."""
+
+    def __init__(self, obj: Any, text: str) -> None:
+        self._obj = obj
+        self._text = text
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._obj, name)
+
+    def __str__(self) -> str:
+        return self._text
+
+
+class _MaskingHistoryHelper(HistoricalRecordContextHelper):
+    def __init__(self, *args: Any, masked: set[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.masked = masked
+
+    def format_delta_change(self, change: Any) -> Any:
+        formatted = super().format_delta_change(change)
+        if change.field in self.masked:
+            formatted.old = mask_value(change.field, change.old)
+            formatted.new = mask_value(change.field, change.new)
+        return formatted
+
+
+class PersonalDataAdminMixin:
+    """Mask, refuse or log every admin access to customers' personal data, by declared purpose.
+
+    Declarative attributes:
+
+    ``personal_fields``
+        Names (fields, properties or ``__`` paths, as used in ``list_display``/``fieldsets``) whose
+        values are a person's data. Masked without a purpose; named in access-log rows by their
+        last part (``user__email`` → ``email``). Business name is not personal (docs/POLICY.md).
+    ``subject_path``
+        Path from a row to the id of the customer whose data it is (``"pk"`` for ``Customer``,
+        ``"customer_id"`` for a row with a ``customer`` foreign key). A row whose path leads
+        nowhere (a staff login) holds no customer's data: shown as is, not logged.
+    ``allowed_purposes``
+        Purpose codes under which this admin may show personal data; ``None`` means any of the five.
+    ``title_field``
+        The personal field ``str(obj)`` shows, if any (``"email"`` for logins): masked in titles,
+        breadcrumbs and the delete page without a purpose.
+    ``autocomplete_display``
+        Fields joined into the autocomplete text (masked without a purpose); ``None``: ``str(obj)``.
+    ``export_fields``
+        ``{purpose code: (field, ...)}``: the columns the CSV/XLSX export gives under each purpose
+        (only what that purpose needs). Empty: no export actions. A purpose not in the map cannot
+        export.
+
+    The mixin also adds the required "reason for this change" (``ReasonFormMixin``) to the change
+    form and copies it into the access context, from which the history row takes it.
+    """
+
+    personal_fields: ClassVar[Sequence[str]] = ()
+    subject_path: ClassVar[str] = "pk"
+    allowed_purposes: ClassVar[set[str] | frozenset[str] | None] = None
+    title_field: ClassVar[str | None] = None
+    autocomplete_display: ClassVar[Sequence[str] | None] = None
+    export_fields: ClassVar[dict[str, Sequence[str]]] = {}
+
+    show_full_result_count = False
+    object_history_list_template = "consent/admin/object_history_list.html"
+    history_list_display: ClassVar[list[str]] = [
+        "history_purpose",
+        "history_reference",
+        "history_channel",
+    ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._masked_names = {
+            name: self._make_masked_display(name) for name in self.personal_fields
+        }
+
+    # -- the purpose ---------------------------------------------------------------------------
+
+    def purpose_state(self, request: HttpRequest) -> str:
+        """Return ``"none"``, ``"allowed"`` or ``"denied"`` for the request's declared purpose."""
+        ctx = getattr(request, "access_context", None)
+        purpose = ctx.purpose if ctx is not None else None
+        if not purpose:
+            return NONE
+        granted = getattr(request, "_purpose_granted", None)
+        if granted is None or granted[0] != purpose:
+            granted = (purpose, user_may_declare(request.user, purpose))
+            request._purpose_granted = granted
+        if not granted[1]:
+            return DENIED
+        if self.allowed_purposes is not None and purpose not in self.allowed_purposes:
+            return DENIED
+        return ALLOWED
+
+    def purpose_denied_reason(self, request: HttpRequest) -> str:
+        """Return the sentence the 403 page shows for a refused purpose."""
+        purpose = request.access_context.purpose
+        if not user_may_declare(request.user, purpose):
+            return _(
+                "None of your roles grants the purpose you declared, so you may not use "
+                "customers' personal data for it. End it and declare one of your purposes."
+            )
+        return _(
+            "The purpose you declared does not cover %(things)s. Change your purpose to one "
+            "that does."
+        ) % {"things": self.model._meta.verbose_name_plural}
+
+    def purpose_refused(
+        self, request: HttpRequest, *, action: str, subjects: Iterable[Any] = (None,)
+    ) -> TemplateResponse:
+        """Log a ``denied`` row per subject and return the 403 page explaining why."""
+        access.access_denied(subjects=list(subjects), action=action)
+        return purpose_denied_response(
+            request,
+            reason=self.purpose_denied_reason(request),
+            purpose=request.access_context.purpose,
+            site=self.admin_site,
+        )
+
+    def purpose_required(self, request: HttpRequest, *, message: str) -> TemplateResponse:
+        """Return the 403 page for an action that needs a declared purpose (nothing is logged)."""
+        return purpose_denied_response(request, reason=message, purpose="", site=self.admin_site)
+
+    # -- subjects and fields -------------------------------------------------------------------
+
+    def subject_id(self, obj: Any) -> int | None:
+        """Return the id of the customer whose data ``obj`` holds, or None (not a customer's)."""
+        return resolve(obj, self.subject_path)
+
+    def subject_ids(self, objs: Iterable[Any]) -> list[int]:
+        ids = (self.subject_id(obj) for obj in objs)
+        return list(dict.fromkeys(i for i in ids if i is not None))
+
+    def personal_in(self, names: Iterable[Any]) -> list[str]:
+        """Return the access-log names of the personal fields among ``names``."""
+        return sorted({leaf(n) for n in names if isinstance(n, str) and n in self.personal_fields})
+
+    def log_access(self, request: HttpRequest, objs: Iterable[Any], *, action: str, fields: Any):
+        """Queue one access-log row per customer among ``objs`` (only with an allowed purpose)."""
+        subjects = self.subject_ids(objs)
+        if subjects:
+            access.access_record(subjects=subjects, action=action, fields=fields)
+
+    def _make_masked_display(self, name: str) -> Any:
+        def masked(obj: Any) -> str:
+            value = resolve(obj, name)
+            if self.subject_id(obj) is None:
+                return "" if value is None else str(value)
+            return mask_value(leaf(name), "" if value is None else str(value))
+
+        masked.short_description = capfirst(label_for_field(name, self.model, self))
+        masked.admin_order_field = name
+        attr = f"masked__{name}"
+        setattr(self, attr, masked)
+        return attr
+
+    def masked_str(self, obj: Any) -> str:
+        """Return ``str(obj)`` with its personal part masked (see ``title_field``)."""
+        text = str(obj)
+        if self.title_field and self.subject_id(obj) is not None:
+            value = resolve(obj, self.title_field)
+            if value:
+                text = text.replace(str(value), mask_value(leaf(self.title_field), str(value)))
+        return text
+
+    def _mask_titles(self, response: Any, obj: Any) -> None:
+        if not self.title_field or obj is None or self.subject_id(obj) is None:
+            return
+        context = getattr(response, "context_data", None)
+        if not context:
+            return
+        clear, masked = escape(str(obj)), self.masked_str(obj)
+
+        def swap(value: Any) -> Any:
+            if isinstance(value, str):
+                return value.replace(str(obj), masked).replace(clear, escape(masked))
+            if isinstance(value, list):
+                return [swap(v) for v in value]
+            return value
+
+        for key in ("original", "object"):
+            if context.get(key) is obj:
+                context[key] = _MaskedTitle(obj, masked)
+        for key in ("title", "subtitle", "object_name", "deleted_objects", "protected"):
+            if key in context:
+                context[key] = swap(context[key])
+
+    def _is_personal(self, obj: Any) -> bool:
+        return obj is not None and self.subject_id(obj) is not None
+
+    # -- changelist ----------------------------------------------------------------------------
+
+    def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
+        """Return the columns, with personal ones masked unless a purpose allows them."""
+        names = super().get_list_display(request)
+        if self.purpose_state(request) == ALLOWED:
+            return names
+        return [self._masked_names.get(n, n) if isinstance(n, str) else n for n in names]
+
+    def get_list_display_links(self, request: HttpRequest, list_display: Sequence[Any]) -> Any:
+        links = super().get_list_display_links(request, list_display)
+        if links is None or self.purpose_state(request) == ALLOWED:
+            return links
+        return [self._masked_names.get(n, n) if isinstance(n, str) else n for n in links]
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        """Show the list; log ``list`` (or ``search``) rows for the customers shown."""
+        state = self.purpose_state(request)
+        action = access.Action.SEARCH if request.GET.get("q") else access.Action.LIST
+        if state == DENIED:
+            return self.purpose_refused(request, action=action)
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None) or {}
+        if state == ALLOWED and "cl" in context:
+            cl = context["cl"]
+            self.log_access(
+                request,
+                cl.result_list,
+                action=action,
+                fields=self.personal_in(cl.list_display),
+            )
+        return response
+
+    # -- change form ---------------------------------------------------------------------------
+
+    def may_edit(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Return True if personal data of ``obj`` may be changed now (a purpose allows it)."""
+        return self.purpose_state(request) == ALLOWED or (
+            obj is not None and not self._is_personal(obj)
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None:
+            return self.purpose_state(request) == ALLOWED
+        return self.may_edit(request, obj)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        """Return the fieldsets: masked names when read-only, plus the reason when editable."""
+        fieldsets = list(super().get_fieldsets(request, obj))
+        editable = obj is None or self.may_edit(request, obj)
+        has_reason = REASON_FIELD in getattr(self.form, "declared_fields", {})
+        listed = REASON_FIELD in flatten_fieldsets(fieldsets)
+        if not editable or not self.has_change_permission(request, obj):
+            fieldsets = [
+                (
+                    title,
+                    {
+                        **options,
+                        "fields": [
+                            self._swap_masked(request, f, obj)
+                            for f in options["fields"]
+                            if f != REASON_FIELD
+                        ],
+                    },
+                )
+                for title, options in fieldsets
+            ]
+            return [fs for fs in fieldsets if fs[1]["fields"]]
+        if has_reason and not listed and obj is not None:
+            fieldsets.append((_("Reason for this change"), {"fields": [REASON_FIELD]}))
+        return fieldsets
+
+    def _swap_masked(self, request: HttpRequest, name: Any, obj: Any) -> Any:
+        if (
+            isinstance(name, str)
+            and self._is_personal(obj)
+            and self.purpose_state(request) != ALLOWED
+        ):
+            return self._masked_names.get(name, name)
+        return name
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not self.may_edit(request, obj):
+            fields += [
+                f for f in flatten_fieldsets(self.get_fieldsets(request, obj)) if f not in fields
+            ]
+        return fields
+
+    def save_form(self, request: HttpRequest, form: Any, change: bool) -> Any:
+        """Copy the change form's reason into the access context (the history row reads it)."""
+        reason = form.cleaned_data.get(REASON_FIELD) if hasattr(form, "cleaned_data") else None
+        if reason:
+            request.access_context.reason = reason
+        return super().save_form(request, form, change)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        """Show or save one object; log a ``view`` row when its personal data is shown."""
+        state = self.purpose_state(request)
+        obj = self.get_object(request, unquote(object_id))
+        personal = self._is_personal(obj)
+        if state == DENIED and personal:
+            action = access.Action.CHANGE if request.method == "POST" else access.Action.VIEW
+            return self.purpose_refused(request, action=action, subjects=[self.subject_id(obj)])
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if not personal:
+            return response
+        if state == ALLOWED:
+            if response.status_code == 200:
+                self.log_access(
+                    request,
+                    [obj],
+                    action=access.Action.VIEW,
+                    fields=self.personal_in(flatten_fieldsets(self.get_fieldsets(request, obj))),
+                )
+        else:
+            self._mask_titles(response, obj)
+        return response
+
+    # -- history -------------------------------------------------------------------------------
+
+    def get_historical_record_context_helper(self, request: HttpRequest, historical_record: Any):
+        if self.purpose_state(request) == ALLOWED or self.subject_id(historical_record) is None:
+            return super().get_historical_record_context_helper(request, historical_record)
+        return _MaskingHistoryHelper(
+            self.model, historical_record, masked={leaf(f) for f in self.personal_fields}
+        )
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        """Show the field-level history (masked without a purpose); log a ``history`` row."""
+        state = self.purpose_state(request)
+        obj = self.get_object(request, unquote(object_id))
+        personal = self._is_personal(obj)
+        if state == DENIED and personal:
+            return self.purpose_refused(
+                request, action=access.Action.HISTORY, subjects=[self.subject_id(obj)]
+            )
+        extra = {
+            **(extra_context or {}),
+            "history_masked": personal and state != ALLOWED,
+            "history_object_label": self.masked_str(obj) if obj is not None else "",
+        }
+        response = super().history_view(request, object_id, extra)
+        if personal and state == ALLOWED and response.status_code == 200:
+            self.log_access(
+                request,
+                [obj],
+                action=access.Action.HISTORY,
+                fields=sorted({leaf(f) for f in self.personal_fields}),
+            )
+        elif personal:
+            self._mask_titles(response, obj)
+        return response
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        """Show one past version: only under an allowed purpose (logged as ``history``)."""
+        state = self.purpose_state(request)
+        obj = self.get_object(request, unquote(object_id))
+        if self._is_personal(obj):
+            if state == DENIED:
+                return self.purpose_refused(
+                    request, action=access.Action.HISTORY, subjects=[self.subject_id(obj)]
+                )
+            if state == NONE:
+                return self.purpose_required(
+                    request, message=_("Declare a purpose to see a past version of this record.")
+                )
+            self.log_access(
+                request,
+                [obj],
+                action=access.Action.HISTORY,
+                fields=sorted({leaf(f) for f in self.personal_fields}),
+            )
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    # -- delete --------------------------------------------------------------------------------
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        """Confirm or delete; masked and refused without a purpose, logged with one."""
+        state = self.purpose_state(request)
+        obj = self.get_object(request, unquote(object_id))
+        personal = self._is_personal(obj)
+        if personal and state == DENIED:
+            return self.purpose_refused(
+                request, action=access.Action.DELETE, subjects=[self.subject_id(obj)]
+            )
+        if personal and state == NONE:
+            if request.method == "POST":
+                return self.purpose_required(
+                    request, message=_("Declare a purpose before deleting personal data.")
+                )
+        response = super().delete_view(request, object_id, extra_context)
+        if personal and state == NONE:
+            self._mask_titles(response, obj)
+        if personal and state == ALLOWED:
+            shown = [leaf(self.title_field)] if self.title_field else []
+            self.log_access(request, [obj], action=access.Action.DELETE, fields=shown)
+        return response
+
+    # -- autocomplete --------------------------------------------------------------------------
+
+    def autocomplete_check(self, request: HttpRequest) -> None:
+        """Refuse (and log) autocomplete under a purpose this admin does not allow."""
+        if self.purpose_state(request) == DENIED:
+            access.access_denied(subjects=[None], action=access.Action.SEARCH)
+            raise PermissionDenied(self.purpose_denied_reason(request))
+
+    def autocomplete_text(self, request: HttpRequest, obj: Any) -> str:
+        """Return one autocomplete result's text: masked, or clear and logged as ``search``."""
+        if self.autocomplete_display is None:
+            return self.masked_str(obj) if self.purpose_state(request) != ALLOWED else str(obj)
+        allowed = self.purpose_state(request) == ALLOWED or self.subject_id(obj) is None
+        parts = []
+        for name in self.autocomplete_display:
+            value = resolve(obj, name)
+            text = "" if value is None else str(value)
+            if name in self.personal_fields and not allowed:
+                text = mask_value(leaf(name), text)
+            parts.append(text)
+        if allowed:
+            self.log_access(
+                request,
+                [obj],
+                action=access.Action.SEARCH,
+                fields=self.personal_in(self.autocomplete_display),
+            )
+        return " — ".join(p for p in parts if p)
+
+    # -- exports -------------------------------------------------------------------------------
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        if not self.export_fields:
+            actions.pop("export_csv", None)
+            actions.pop("export_xlsx", None)
+        return actions
+
+    def export_columns(self, request: HttpRequest) -> list[str] | None:
+        """Return the columns the declared purpose may export, or None (refused, with a message)."""
+        state = self.purpose_state(request)
+        if state != ALLOWED:
+            self.message_user(
+                request, _("Declare a purpose before exporting personal data."), messages.ERROR
+            )
+            return None
+        columns = self.export_fields.get(request.access_context.purpose)
+        if not columns:
+            self.message_user(
+                request,
+                _("Your declared purpose does not need an export of these records."),
+                messages.ERROR,
+            )
+            return None
+        return list(columns)
+
+    def export_rows(self, request: HttpRequest, queryset: Any, columns: list[str]):
+        """Yield the header and one row per object, cells neutralised; log ``export`` rows."""
+        objs = list(queryset)
+        self.log_access(
+            request, objs, action=access.Action.EXPORT, fields=self.personal_in(columns)
+        )
+        yield [str(capfirst(label_for_field(c, self.model, self))) for c in columns]
+        for obj in objs:
+            yield [neutralize_cell(resolve(obj, c)) for c in columns]
+
+    def _export_filename(self, ext: str) -> str:
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        return f"{self.model._meta.model_name}-{stamp}.{ext}"
+
+    @admin.action(description=gettext_lazy("Export selected as CSV"))
+    def export_csv(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+        columns = self.export_columns(request)
+        if columns is None:
+            return None
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for row in self.export_rows(request, queryset, columns):
+            writer.writerow(row)
+        response = HttpResponse(
+            "\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{self._export_filename("csv")}"'
+        return response
+
+    @admin.action(description=gettext_lazy("Export selected as Excel (XLSX)"))
+    def export_xlsx(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+        from openpyxl import Workbook
+
+        columns = self.export_columns(request)
+        if columns is None:
+            return None
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(str(self.model._meta.verbose_name_plural)[:31])
+        for row in self.export_rows(request, queryset, columns):
+            sheet.append(row)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{self._export_filename("xlsx")}"'
+        return response
+
+    actions: ClassVar[list[str]] = ["export_csv", "export_xlsx"]
