@@ -1,0 +1,67 @@
+import pytest
+from django.urls import reverse
+
+from consent.models import AccessLog
+from notices.models import Announcement
+from tests.factories import make_customer
+from tests.work_factories import make_plan, withdraw
+
+pytestmark = pytest.mark.django_db
+
+DATA = {
+    "subject_vi": "Bản mới", "subject_en": "New release",
+    "body_vi": "Nội dung", "body_en": "Content", "audience": "all", "plan": "",
+    "licence_status": "",
+}
+
+
+def test_write_preview_and_queue_an_update_notice(client, account_manager):
+    make_customer(email="one@example.com")
+    withdraw(make_customer(email="two@example.com"), "update_notices")
+    client.force_login(account_manager)
+    response = client.post(reverse("admin:notices_announcement_add"), DATA)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    note = Announcement.objects.get()
+    assert note.created_by == account_manager and note.state == "draft"
+    page = client.get(reverse("admin:notices_announcement_change", args=[note.pk]))
+    html = page.content.decode()
+    assert "[ExcelCRM] Bản mới" in html and "[ExcelCRM] New release" in html
+    assert page.context["adminform"].form.instance.pk == note.pk
+    response = client.post(reverse("admin:notices_announcement_changelist"), {
+        "action": "queue_for_sending", "_selected_action": [note.pk],
+    })
+    assert response.status_code == 302
+    note.refresh_from_db()
+    assert note.state == "queued"
+
+
+def test_audience_needs_its_plan_or_status(client, account_manager):
+    client.force_login(account_manager)
+    response = client.post(reverse("admin:notices_announcement_add"),
+                           {**DATA, "audience": "plan"})
+    assert response.status_code == 200
+    assert "plan" in response.context["adminform"].form.errors
+    response = client.post(reverse("admin:notices_announcement_add"),
+                           {**DATA, "audience": "licence_status"})
+    assert "licence_status" in response.context["adminform"].form.errors
+    plan = make_plan()
+    response = client.post(reverse("admin:notices_announcement_add"),
+                           {**DATA, "audience": "plan", "plan": plan.pk})
+    assert response.status_code == 302
+
+
+def test_only_staff_granted_update_notices_may_queue(client, support_user, account_manager):
+    note = Announcement.objects.create(subject_vi="a", subject_en="a", body_vi="b", body_en="b")
+    from django.contrib.auth.models import Permission
+
+    support_user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_announcement", "change_announcement"])
+    )
+    client.force_login(support_user)
+    client.post(reverse("admin:notices_announcement_changelist"), {
+        "action": "queue_for_sending", "_selected_action": [note.pk],
+    })
+    note.refresh_from_db()
+    assert note.state == "draft"
+    row = AccessLog.objects.get(outcome="denied")
+    assert (row.actor_id, row.purpose, row.action) == (support_user.pk, "update_notices", "notify")
