@@ -147,8 +147,9 @@ LOGGING = {
 SYSTEM_ACTOR_EMAIL = env.str("SYSTEM_ACTOR_EMAIL", default="system@excelcrm.example")
 # Days before expiry at which send_renewal_notices sends a notice (one per licence, window, term).
 RENEWAL_NOTICE_DAYS = env.list("RENEWAL_NOTICE_DAYS", cast=int, default=[30, 7, 1])
-# Notices are claimed, sent, marked and access-logged in batches of this size.
-NOTICES_BATCH_SIZE = env.int("NOTICES_BATCH_SIZE", default=1000)
+# Notices are claimed, sent, marked and access-logged in batches of this size (2,000 and more
+# access-log rows are written with COPY on PostgreSQL).
+NOTICES_BATCH_SIZE = env.int("NOTICES_BATCH_SIZE", default=2000)
 # A notice claimed but not marked sent or failed for this long belongs to a crashed run: retried.
 NOTICES_STALE_CLAIM_MINUTES = env.int("NOTICES_STALE_CLAIM_MINUTES", default=30)
 # Complaints: acknowledge within this many working days, resolve within this many calendar days.

@@ -9,6 +9,7 @@ stored; the ``Notice`` row records recipient, template, purpose, time and status
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -41,10 +42,33 @@ def _language(code: str) -> str:
     return "en" if (code or "").startswith("en") else "vi"
 
 
-def _render(template: str, language: str, context: dict[str, Any]) -> tuple[str, str]:
-    subject = get_template(f"{template}_subject.{language}.txt").render(context)
-    body = get_template(f"{template}.{language}.txt").render(context)
+@functools.lru_cache(maxsize=32)
+def _template(name: str) -> Any:
+    return get_template(name)
+
+
+# Stands for the contact person's name while a message is rendered once per distinct rest of the
+# context; names never hold control characters (accounts.normalize), so it cannot clash.
+_NAME = "\x00contact_person\x00"
+
+
+@functools.lru_cache(maxsize=256)
+def _render_shared(template: str, language: str, items: tuple[tuple[str, Any], ...]):
+    context = {**dict(items), "contact_person": _NAME}
+    subject = _template(f"{template}_subject.{language}.txt").render(context)
+    body = _template(f"{template}.{language}.txt").render(context)
     return " ".join(subject.split()), body
+
+
+def _render(template: str, language: str, context: dict[str, Any]) -> tuple[str, str]:
+    """Return the subject and body of ``template`` in ``language`` for ``context``.
+
+    Everything but the name is the same for every recipient of a batch (plan, date, text), so
+    the vi/en template is rendered once per distinct rest and the name put in its place.
+    """
+    items = tuple(sorted((k, v) for k, v in context.items() if k != "contact_person"))
+    subject, body = _render_shared(template, language, items)
+    return subject, body.replace(_NAME, str(context.get("contact_person", "")))
 
 
 # --- renewal notices -----------------------------------------------------------------------
@@ -167,7 +191,8 @@ def _renewal_recipients(
             context={
                 "contact_person": contact,
                 "plan": plan,
-                "expires_on": expires_on,
+                # Formatted once here rather than by a template filter: d/m/Y in both languages.
+                "expires_on": expires_on.strftime("%d/%m/%Y"),
                 "days_left": (expires_on - today).days,
             },
         )
