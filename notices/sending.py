@@ -39,9 +39,9 @@ from .models import Notice
 
 @dataclass
 class Recipient:
-    """One message to send: its claim (an unsaved Notice) and what the message needs."""
+    """One message to send: its claim (the ``Notice`` column values) and what the message needs."""
 
-    claim: Notice
+    claim: dict[str, Any]
     key: Any
     email: str
     context: dict[str, Any]
@@ -125,18 +125,23 @@ _CLAIM_COLUMNS = [
 ]
 
 
-def _insert_claims(notices: list[Notice]) -> None:
+def _insert_claims(claims: list[dict[str, Any]]) -> None:
     """Insert the claims, skipping those a unique constraint rejects (already claimed).
 
     On PostgreSQL one ``INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING`` per batch (the ORM's
     multi-row INSERT spends most of its time building SQL for thousands of rows).
     """
+    now = timezone.now()
+    defaults = {"status": Notice.Status.CLAIMED, "claimed_at": now, "attempts": 1, "error": "",
+                "licence_id": None, "licence_expires_on": None, "window_days": None,
+                "announcement_id": None}
+    rows = [{**defaults, **claim} for claim in claims]
     if connection.vendor != "postgresql":
-        Notice.objects.bulk_create(notices, ignore_conflicts=True)
+        Notice.objects.bulk_create([Notice(**row) for row in rows], ignore_conflicts=True)
         return
     names = ", ".join(name for name, _ in _CLAIM_COLUMNS)
     arrays = ", ".join(f"%s::{kind}[]" for _, kind in _CLAIM_COLUMNS)
-    values = [[getattr(n, name) for n in notices] for name, _ in _CLAIM_COLUMNS]
+    values = [[row[name] for row in rows] for name, _ in _CLAIM_COLUMNS]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {Notice._meta.db_table} ({names}) SELECT * FROM unnest({arrays})"
@@ -178,7 +183,7 @@ def deliver(
                 except Exception as exc:  # noqa: BLE001  (any mail failure marks the notice)
                     failed[notice_id] = f"{type(exc).__name__}: {exc}"[:200]
                 else:
-                    sent.append((notice_id, recipient.claim.customer_id))
+                    sent.append((notice_id, recipient.claim["customer_id"]))
             _mark(sent=sent, failed=failed, actor=actor, purpose=purpose, fields=fields,
                   reference=reference or f"run {run_id}")
             summary.sent += len(sent)

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Mod
 from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -129,16 +130,21 @@ def renewal_notices_send(
     today: datetime.date | None = None,
     dry_run: bool = False,
     progress: bool = False,
+    shard: tuple[int, int] = (0, 1),
 ) -> RunSummary:
     """Email every customer whose active licence expires within one of ``windows`` days.
 
     One notice per licence, term and window, ever (see ``notices.sending``); customers who
     withdrew consent to renewal notices are skipped and counted. With ``dry_run`` nothing is
-    claimed, sent or logged: the summary says what a run would do.
+    claimed, sent or logged: the summary says what a run would do. ``shard=(i, n)`` handles only
+    the licences whose id is ``i`` modulo ``n`` (parallel workers of one run).
     """
     today = today or timezone.localdate()
     summary = RunSummary(run_id=new_run_id(), dry_run=dry_run)
     due = renewal_due(windows=windows, today=today).filter(already_sent=False)
+    index, count = shard
+    if count > 1:
+        due = due.annotate(_shard=Mod("pk", count)).filter(_shard=index)
     allowed = consent_filter_allowed(due, purpose_code=RENEWAL_PURPOSE, customer_field="customer")
     total = due.count()
     summary.due = allowed.count()
@@ -176,16 +182,16 @@ def _renewal_recipients(
     for pk, customer_id, expires_on, window, plan, contact, email, language in rows:
         language = _language(language)
         yield Recipient(
-            claim=Notice(
-                customer_id=customer_id,
-                purpose=RENEWAL_PURPOSE,
-                template=RENEWAL_TEMPLATE,
-                language=language,
-                licence_id=pk,
-                licence_expires_on=expires_on,
-                window_days=window,
-                run_id=run_id,
-            ),
+            claim={
+                "customer_id": customer_id,
+                "purpose": RENEWAL_PURPOSE,
+                "template": RENEWAL_TEMPLATE,
+                "language": language,
+                "licence_id": pk,
+                "licence_expires_on": expires_on,
+                "window_days": window,
+                "run_id": run_id,
+            },
             key=pk,
             email=email,
             context={
@@ -199,7 +205,8 @@ def _renewal_recipients(
 
 
 def _build(recipient: Recipient, connection: Any) -> EmailMessage:
-    subject, body = _render(recipient.claim.template, recipient.claim.language, recipient.context)
+    subject, body = _render(recipient.claim["template"], recipient.claim["language"],
+                            recipient.context)
     return EmailMessage(subject, body, None, [recipient.email], connection=connection)
 
 
@@ -303,14 +310,14 @@ def _update_recipients(
     for customer_id, contact, email, language in rows:
         language = _language(language)
         yield Recipient(
-            claim=Notice(
-                customer_id=customer_id,
-                purpose=UPDATE_PURPOSE,
-                template=UPDATE_TEMPLATE,
-                language=language,
-                announcement=announcement,
-                run_id=run_id,
-            ),
+            claim={
+                "customer_id": customer_id,
+                "purpose": UPDATE_PURPOSE,
+                "template": UPDATE_TEMPLATE,
+                "language": language,
+                "announcement_id": announcement.pk,
+                "run_id": run_id,
+            },
             key=customer_id,
             email=email,
             context={

@@ -103,11 +103,11 @@ def test_two_runs_claiming_at_once_get_disjoint_notices(plan):
 
     def recipient(run_id):
         return Recipient(
-            claim=Notice(
-                customer=customer, purpose="renewal_notices", template="t", language="vi",
-                licence=licence, licence_expires_on=licence.expires_on, window_days=7,
-                run_id=run_id,
-            ),
+            claim={
+                "customer_id": customer.pk, "purpose": "renewal_notices", "template": "t",
+                "language": "vi", "licence_id": licence.pk,
+                "licence_expires_on": licence.expires_on, "window_days": 7, "run_id": run_id,
+            },
             key=licence.pk, email="race@example.com", context={},
         )
 
