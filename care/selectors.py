@@ -25,7 +25,9 @@ def care_request_get_own(*, customer: Customer, pk: int) -> tuple[CareRequest, l
     """
     request = CareRequest.objects.get(customer=customer, pk=pk)
     messages = list(
-        request.messages.filter(internal=False).select_related("author").order_by("created_at", "pk")
+        request.messages.filter(internal=False)
+        .select_related("author")
+        .order_by("created_at", "pk")
     )
     access.access_record(subjects=[customer], action=access.Action.VIEW, fields=REQUEST_FIELDS)
     return request, messages

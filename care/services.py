@@ -1,4 +1,4 @@
-"""Open, answer, assign and move customer-care requests: the work of ``customer_care``/``complaints``.
+"""Open, answer, assign and move care requests: the work of ``customer_care`` and ``complaints``.
 
 A customer acts on their own requests (self-access: the access context has no purpose); staff act
 only under the request's purpose (``complaints`` for complaints, ``customer_care`` otherwise).
@@ -41,7 +41,9 @@ def purpose_for_kind(kind: str) -> str:
     return "complaints" if kind == CareRequest.Kind.COMPLAINT else "customer_care"
 
 
-def deadlines(*, kind: str, opened_at: datetime.datetime) -> tuple[datetime.datetime | None, datetime.datetime]:
+def deadlines(
+    *, kind: str, opened_at: datetime.datetime
+) -> tuple[datetime.datetime | None, datetime.datetime]:
     """Return (acknowledge by, resolve by) for a request opened at ``opened_at``.
 
     Complaints: acknowledge within ``CARE_COMPLAINT_ACK_WORKING_DAYS`` working days and resolve
@@ -70,9 +72,7 @@ def _acting_as_customer(customer: Customer, purpose: str) -> bool:
 
 
 @transaction.atomic
-def care_request_open(
-    *, customer: Customer, kind: str, subject: str, body: str
-) -> CareRequest:
+def care_request_open(*, customer: Customer, kind: str, subject: str, body: str) -> CareRequest:
     """Open a request for ``customer`` with its first message.
 
     The actor is the customer themself or a staff member opening it on their behalf under the
@@ -183,8 +183,10 @@ def assignee_validate(*, request: CareRequest, assignee: User | None) -> None:
         assignee, request.purpose
     ):
         raise ValidationError(
-            {"assignee": _("This staff member may not handle %(kind)s requests.")
-             % {"kind": request.get_kind_display()}}
+            {
+                "assignee": _("This staff member may not handle %(kind)s requests.")
+                % {"kind": request.get_kind_display()}
+            }
         )
 
 

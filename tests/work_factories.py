@@ -23,7 +23,7 @@ def grant(
     expires_in: int | None = None,
     actor: User | None = None,
 ) -> Licence:
-    """Grant a licence under ``licensing``; with ``expires_in`` it expires that many days from today."""
+    """Grant a licence under ``licensing``; ``expires_in``: days from today to its expiry."""
     today = timezone.localdate()
     starts_on = today
     if expires_in is not None:
@@ -41,12 +41,21 @@ def withdraw(customer: Customer, purpose_code: str, *, accept_again: bool = Fals
     purpose = Purpose.objects.get(code=purpose_code)
     now = timezone.now()
     ConsentRecord.objects.create(
-        customer=customer, policy_version=policy, purpose=purpose, kind="withdrawn",
-        text_sha256=policy.sha256_vi, language="vi", recorded_at=now,
+        customer=customer,
+        policy_version=policy,
+        purpose=purpose,
+        kind="withdrawn",
+        text_sha256=policy.sha256_vi,
+        language="vi",
+        recorded_at=now,
     )
     if accept_again:
         ConsentRecord.objects.create(
-            customer=customer, policy_version=policy, purpose=purpose, kind="accepted",
-            text_sha256=policy.sha256_vi, language="vi",
+            customer=customer,
+            policy_version=policy,
+            purpose=purpose,
+            kind="accepted",
+            text_sha256=policy.sha256_vi,
+            language="vi",
             recorded_at=now + datetime.timedelta(seconds=1),
         )

@@ -1,9 +1,9 @@
 import pytest
 from django.urls import reverse
 
+from care import services
 from care.models import CareRequest
 from consent.context import Channel, access_context
-from care import services
 from consent.models import AccessLog
 from tests.factories import make_customer
 
@@ -24,13 +24,19 @@ def test_pages_need_a_signed_in_customer(client):
 def test_customer_opens_a_complaint_and_reads_it(signed_in, customer):
     response = signed_in.post(
         reverse("care:new"),
-        {"kind": "complaint", "subject": "Hóa đơn sai", "body": "Hóa đơn tháng 10 bị tính hai lần."},
+        {
+            "kind": "complaint",
+            "subject": "Hóa đơn sai",
+            "body": "Hóa đơn tháng 10 bị tính hai lần.",
+        },
     )
     request = CareRequest.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("care:detail", args=[request.pk])
     assert (request.kind, request.customer, request.acknowledge_due_at is not None) == (
-        "complaint", customer, True
+        "complaint",
+        customer,
+        True,
     )
     page = signed_in.get(reverse("care:detail", args=[request.pk]))
     html = page.content.decode()
@@ -44,8 +50,9 @@ def test_customer_opens_a_complaint_and_reads_it(signed_in, customer):
 
 def test_internal_notes_stay_hidden_from_the_customer(signed_in, customer, support_user):
     with access_context(actor=customer.user, channel=Channel.PORTAL):
-        request = services.care_request_open(customer=customer, kind="question", subject="Hỏi",
-                                             body="Câu hỏi")
+        request = services.care_request_open(
+            customer=customer, kind="question", subject="Hỏi", body="Câu hỏi"
+        )
     with access_context(actor=support_user, channel=Channel.ADMIN, purpose="customer_care"):
         services.care_message_add(request=request, body="BÍ MẬT nội bộ", internal=True)
         services.care_message_add(request=request, body="Trả lời công khai")
@@ -55,8 +62,9 @@ def test_internal_notes_stay_hidden_from_the_customer(signed_in, customer, suppo
 
 def test_customer_replies_on_the_detail_page(signed_in, customer):
     with access_context(actor=customer.user, channel=Channel.PORTAL):
-        request = services.care_request_open(customer=customer, kind="support", subject="S",
-                                             body="1")
+        request = services.care_request_open(
+            customer=customer, kind="support", subject="S", body="1"
+        )
     response = signed_in.post(reverse("care:detail", args=[request.pk]), {"body": "thêm chi tiết"})
     assert response.status_code == 302
     assert request.messages.count() == 2
@@ -65,10 +73,13 @@ def test_customer_replies_on_the_detail_page(signed_in, customer):
 def test_another_customers_request_is_not_found(signed_in):
     other = make_customer(email="other@example.com")
     with access_context(actor=other.user, channel=Channel.PORTAL):
-        request = services.care_request_open(customer=other, kind="question", subject="riêng",
-                                             body="riêng tư")
+        request = services.care_request_open(
+            customer=other, kind="question", subject="riêng", body="riêng tư"
+        )
     assert signed_in.get(reverse("care:detail", args=[request.pk])).status_code == 404
-    assert signed_in.post(reverse("care:detail", args=[request.pk]), {"body": "x"}).status_code == 404
+    assert (
+        signed_in.post(reverse("care:detail", args=[request.pk]), {"body": "x"}).status_code == 404
+    )
 
 
 @pytest.mark.parametrize(
@@ -97,8 +108,9 @@ def test_field_errors_are_in_vietnamese_by_default(signed_in):
 
 def test_replying_to_a_closed_request_shows_a_field_error(signed_in, customer, support_user):
     with access_context(actor=customer.user, channel=Channel.PORTAL):
-        request = services.care_request_open(customer=customer, kind="question", subject="x",
-                                             body="y")
+        request = services.care_request_open(
+            customer=customer, kind="question", subject="x", body="y"
+        )
     with access_context(actor=support_user, channel=Channel.ADMIN, purpose="customer_care"):
         services.care_request_set_status(request=request, status="closed")
     response = signed_in.post(reverse("care:detail", args=[request.pk]), {"body": "again"})

@@ -50,9 +50,13 @@ def test_sends_one_notice_per_due_licence_in_the_customers_language(plan):
     for message in (vi_mail, en_mail):
         assert "+84" not in message.body and "Hoa Sen" not in message.body
     notice = Notice.objects.get(customer=vi)
-    assert (notice.status, notice.purpose, notice.template, notice.window_days, notice.language) == (
-        "sent", "renewal_notices", "notices/email/renewal_notice", 7, "vi"
-    )
+    assert (
+        notice.status,
+        notice.purpose,
+        notice.template,
+        notice.window_days,
+        notice.language,
+    ) == ("sent", "renewal_notices", "notices/email/renewal_notice", 7, "vi")
     assert Notice.objects.get(customer=en).window_days == 30
 
 
@@ -104,18 +108,27 @@ def test_two_runs_claiming_at_once_get_disjoint_notices(plan):
     def recipient(run_id):
         return Recipient(
             claim={
-                "customer_id": customer.pk, "purpose": "renewal_notices", "template": "t",
-                "language": "vi", "licence_id": licence.pk,
-                "licence_expires_on": licence.expires_on, "window_days": 7, "run_id": run_id,
+                "customer_id": customer.pk,
+                "purpose": "renewal_notices",
+                "template": "t",
+                "language": "vi",
+                "licence_id": licence.pk,
+                "licence_expires_on": licence.expires_on,
+                "window_days": 7,
+                "run_id": run_id,
             },
-            key=licence.pk, email="race@example.com", context={},
+            key=licence.pk,
+            email="race@example.com",
+            context={},
         )
 
     scope = {"licence__isnull": False}
-    first = claim(recipients=[recipient("run-a")], run_id="run-a", key_field="licence_id",
-                  scope=scope)
-    second = claim(recipients=[recipient("run-b")], run_id="run-b", key_field="licence_id",
-                   scope=scope)
+    first = claim(
+        recipients=[recipient("run-a")], run_id="run-a", key_field="licence_id", scope=scope
+    )
+    second = claim(
+        recipients=[recipient("run-b")], run_id="run-b", key_field="licence_id", scope=scope
+    )
     assert list(first) == [licence.pk] and second == {}
     assert Notice.objects.get().run_id == "run-a"
     # While run-a still owns its fresh claim, a full run skips the licence.
@@ -127,9 +140,16 @@ def test_a_stale_claim_from_a_crashed_run_is_retried(plan, settings):
     customer = make_customer(email="crash@example.com")
     licence = grant(customer, plan, expires_in=7)
     Notice.objects.create(
-        customer=customer, purpose="renewal_notices", template="t", language="vi",
-        licence=licence, licence_expires_on=licence.expires_on, window_days=7, run_id="crashed",
-        claimed_at=timezone.now() - datetime.timedelta(minutes=settings.NOTICES_STALE_CLAIM_MINUTES + 1),
+        customer=customer,
+        purpose="renewal_notices",
+        template="t",
+        language="vi",
+        licence=licence,
+        licence_expires_on=licence.expires_on,
+        window_days=7,
+        run_id="crashed",
+        claimed_at=timezone.now()
+        - datetime.timedelta(minutes=settings.NOTICES_STALE_CLAIM_MINUTES + 1),
     )
     assert "Sent 1" in run()
     notice = Notice.objects.get()
@@ -160,7 +180,9 @@ def test_mail_failure_mid_run_is_marked_and_a_rerun_sends_only_the_rest(plan, se
         assert len(outbox_to(c.email)) == 1
     assert Notice.objects.filter(status="sent").count() == 5
     assert AccessLog.objects.filter(action="notify").count() == 5
-    assert set(Notice.objects.filter(customer__in=customers[1:4:2]).values_list("attempts", flat=True)) == {2}
+    assert set(
+        Notice.objects.filter(customer__in=customers[1:4:2]).values_list("attempts", flat=True)
+    ) == {2}
 
 
 def test_customers_who_withdrew_renewal_notices_are_skipped_and_counted(plan):

@@ -4,10 +4,10 @@ import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 
+from accounts.models import Customer
 from consent.context import Channel, access_context
 from consent.models import AccessLog
 from consent.selectors import consent_allows, consent_filter_allowed
-from accounts.models import Customer
 from licensing import services as licensing
 from licensing.work import system_actor
 from notices.models import Announcement, Notice

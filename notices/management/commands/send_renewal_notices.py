@@ -7,8 +7,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from notices.reporting import write_summary
 from notices.parallel import send_in_parallel
+from notices.reporting import write_summary
 from notices.services import parse_windows, renewal_notices_send
 
 
