@@ -3,6 +3,7 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from accounts.models import Customer
 from consent.context import Channel, access_context
@@ -126,7 +127,9 @@ def test_queued_notices_are_sent_by_the_queued_run():
 
 def test_an_audience_missing_its_plan_is_refused():
     note = announcement(audience="plan")
-    with pytest.raises(CommandError, match="plan"):
+    with pytest.raises(CommandError, match="Hãy chọn gói"):
+        send(str(note.pk))
+    with translation.override("en"), pytest.raises(CommandError, match="Choose the plan"):
         send(str(note.pk))
     with pytest.raises(CommandError):
         send("999999")
