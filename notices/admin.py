@@ -28,8 +28,15 @@ from .models import Announcement, Notice
 class AnnouncementForm(forms.ModelForm):
     class Meta:
         model = Announcement
-        fields = ["subject_vi", "subject_en", "body_vi", "body_en", "audience", "plan",
-                  "licence_status"]
+        fields = [
+            "subject_vi",
+            "subject_en",
+            "body_vi",
+            "body_en",
+            "audience",
+            "plan",
+            "licence_status",
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -50,11 +57,25 @@ class AnnouncementForm(forms.ModelForm):
 @admin.register(Announcement)
 class AnnouncementAdmin(admin.ModelAdmin):
     form = AnnouncementForm
-    list_display = ["__str__", "audience", "plan", "licence_status", "state", "created_at",
-                    "sent_at"]
+    list_display = [
+        "__str__",
+        "audience",
+        "plan",
+        "licence_status",
+        "state",
+        "created_at",
+        "sent_at",
+    ]
     list_filter = ["state", "audience"]
-    readonly_fields = ["state", "created_by", "created_at", "sent_at", "audience_size",
-                       "preview", "delivery"]
+    readonly_fields = [
+        "state",
+        "created_by",
+        "created_at",
+        "sent_at",
+        "audience_size",
+        "preview",
+        "delivery",
+    ]
     fieldsets = [
         (_("Vietnamese"), {"fields": ["subject_vi", "body_vi"]}),
         (_("English"), {"fields": ["subject_en", "body_en"]}),
@@ -85,7 +106,8 @@ class AnnouncementAdmin(admin.ModelAdmin):
         total = audience.count()
         allowed = consent_filter_allowed(audience, purpose_code=services.UPDATE_PURPOSE).count()
         return _("%(allowed)d customers (%(skipped)d more withdrew consent to update notices)") % {
-            "allowed": allowed, "skipped": total - allowed,
+            "allowed": allowed,
+            "skipped": total - allowed,
         }
 
     @admin.display(description=_("preview"))
@@ -110,8 +132,12 @@ class AnnouncementAdmin(admin.ModelAdmin):
         counts = {s: obj.notices.filter(status=s).count() for s in Notice.Status.values}
         return format_html(
             "{}: {} · {}: {} · {}: {}",
-            Notice.Status.SENT.label, counts["sent"], Notice.Status.FAILED.label,
-            counts["failed"], Notice.Status.CLAIMED.label, counts["claimed"],
+            Notice.Status.SENT.label,
+            counts["sent"],
+            Notice.Status.FAILED.label,
+            counts["failed"],
+            Notice.Status.CLAIMED.label,
+            counts["claimed"],
         )
 
     @admin.action(description=_("Send selected update notices (queued for the sending command)"))
@@ -122,7 +148,8 @@ class AnnouncementAdmin(admin.ModelAdmin):
                 subjects=[None], action=access.Action.NOTIFY, purpose=services.UPDATE_PURPOSE
             )
             self.message_user(
-                request, _("None of your roles grants the purpose “update notices”."),
+                request,
+                _("None of your roles grants the purpose “update notices”."),
                 messages.ERROR,
             )
             return
@@ -136,8 +163,11 @@ class AnnouncementAdmin(admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    _("“%(subject)s” is queued; it goes out within a minute "
-                      "(send_update_notice --queued).") % {"subject": announcement},
+                    _(
+                        "“%(subject)s” is queued; it goes out within a minute "
+                        "(send_update_notice --queued)."
+                    )
+                    % {"subject": announcement},
                 )
 
 
@@ -148,14 +178,36 @@ class NoticeAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
     personal_fields = ("customer__user__email",)
     subject_path = "customer_id"
     allowed_purposes = frozenset({"renewal_notices", "update_notices"})
-    list_display = ["customer__business_name", "customer__user__email", "purpose", "template",
-                    "language", "status", "claimed_at", "sent_at", "attempts"]
+    list_display = [
+        "customer__business_name",
+        "customer__user__email",
+        "purpose",
+        "template",
+        "language",
+        "status",
+        "claimed_at",
+        "sent_at",
+        "attempts",
+    ]
     list_select_related = ["customer__user"]
     list_filter = ["status", "purpose", "template"]
     search_fields = ["customer__business_name"]
-    fields = ["customer", "purpose", "template", "language", "licence", "licence_expires_on",
-              "window_days", "announcement", "status", "run_id", "claimed_at", "sent_at",
-              "attempts", "error"]
+    fields = [
+        "customer",
+        "purpose",
+        "template",
+        "language",
+        "licence",
+        "licence_expires_on",
+        "window_days",
+        "announcement",
+        "status",
+        "run_id",
+        "claimed_at",
+        "sent_at",
+        "attempts",
+        "error",
+    ]
     readonly_fields = fields
     actions: list[str] = []
 

@@ -15,9 +15,7 @@ def notices_for_customer(*, customer: Customer | int) -> QuerySet[Notice]:
     Each row says the template, purpose, time and status, never the body. No access is logged
     here: the caller (the customer's dossier) logs the read under its own purpose.
     """
-    return Notice.objects.filter(customer=customer).select_related(
-        "announcement", "licence__plan"
-    )
+    return Notice.objects.filter(customer=customer).select_related("announcement", "licence__plan")
 
 
 def announcement_list() -> QuerySet[Announcement]:

@@ -42,7 +42,6 @@ class Recipient:
     """One message to send: its claim (the ``Notice`` column values) and what the message needs."""
 
     claim: dict[str, Any]
-    key: Any
     email: str
     context: dict[str, Any]
 
@@ -84,28 +83,52 @@ def stale_before() -> datetime.datetime:
     return timezone.now() - datetime.timedelta(minutes=settings.NOTICES_STALE_CLAIM_MINUTES)
 
 
-def claim(
-    *, recipients: Sequence[Recipient], run_id: str, key_field: str, scope: dict[str, Any]
-) -> dict[Any, int]:
-    """Claim a notice for each recipient; return {key: notice id} of those this run now owns.
+# The columns that make a notice unique, and the indexed one used to find a batch's notices.
+RENEWAL_KEY = ("licence_id", "licence_expires_on", "window_days")
+UPDATE_KEY = ("announcement_id", "customer_id")
+_LOOKUP = {RENEWAL_KEY: "licence_id", UPDATE_KEY: "customer_id"}
 
-    ``key_field`` names the Notice column that tells recipients apart within ``scope``
-    (``licence_id`` for renewal notices, ``customer_id`` for update notices).
+
+def _retryable() -> Q:
+    return Q(status=Notice.Status.FAILED) | Q(
+        status=Notice.Status.CLAIMED, claimed_at__lt=stale_before()
+    )
+
+
+def claim(
+    *, recipients: Sequence[Recipient], run_id: str, key: tuple[str, ...]
+) -> dict[tuple, int]:
+    """Claim a notice for each recipient; return {key values: notice id} of those this run owns.
+
+    ``key`` names the Notice columns of its unique constraint (``RENEWAL_KEY``, ``UPDATE_KEY``).
+    New notices are inserted (conflicts skipped); failed and stale ones with exactly these keys
+    are taken over by an UPDATE whose condition PostgreSQL re-checks under the row lock, so two
+    runs never both take one.
     """
-    keys = [r.key for r in recipients]
+    lookup = _LOOKUP[key]
+    wanted = {tuple(r.claim[name] for name in key) for r in recipients}
+    near = {f"{lookup}__in": [r.claim[lookup] for r in recipients]}
     now = timezone.now()
     with transaction.atomic():
         _insert_claims([r.claim for r in recipients])
-        Notice.objects.filter(**scope, **{f"{key_field}__in": keys}).filter(
-            Q(status=Notice.Status.FAILED)
-            | Q(status=Notice.Status.CLAIMED, claimed_at__lt=stale_before())
-        ).exclude(run_id=run_id).update(
-            status=Notice.Status.CLAIMED, run_id=run_id, claimed_at=now, attempts=F("attempts") + 1
-        )
-    owned = Notice.objects.filter(
-        **scope, run_id=run_id, status=Notice.Status.CLAIMED, **{f"{key_field}__in": keys}
-    ).values_list(key_field, "pk")
-    return dict(owned)
+        retry = [
+            row[0]
+            for row in Notice.objects.filter(_retryable(), **near)
+            .exclude(run_id=run_id)
+            .values_list("pk", *key)
+            if tuple(row[1:]) in wanted
+        ]
+        if retry:
+            Notice.objects.filter(_retryable(), pk__in=retry).update(
+                status=Notice.Status.CLAIMED,
+                run_id=run_id,
+                claimed_at=now,
+                attempts=F("attempts") + 1,
+            )
+    owned = Notice.objects.filter(run_id=run_id, status=Notice.Status.CLAIMED, **near)
+    return {
+        tuple(row[1:]): row[0] for row in owned.values_list("pk", *key) if tuple(row[1:]) in wanted
+    }
 
 
 _CLAIM_COLUMNS = [
@@ -132,9 +155,16 @@ def _insert_claims(claims: list[dict[str, Any]]) -> None:
     multi-row INSERT spends most of its time building SQL for thousands of rows).
     """
     now = timezone.now()
-    defaults = {"status": Notice.Status.CLAIMED, "claimed_at": now, "attempts": 1, "error": "",
-                "licence_id": None, "licence_expires_on": None, "window_days": None,
-                "announcement_id": None}
+    defaults = {
+        "status": Notice.Status.CLAIMED,
+        "claimed_at": now,
+        "attempts": 1,
+        "error": "",
+        "licence_id": None,
+        "licence_expires_on": None,
+        "window_days": None,
+        "announcement_id": None,
+    }
     rows = [{**defaults, **claim} for claim in claims]
     if connection.vendor != "postgresql":
         Notice.objects.bulk_create([Notice(**row) for row in rows], ignore_conflicts=True)
@@ -157,8 +187,7 @@ def deliver(
     run_id: str,
     purpose: str,
     fields: Sequence[str],
-    key_field: str,
-    scope: dict[str, Any],
+    key: tuple[str, ...],
     build: Callable[[Recipient, Any], EmailMessage],
     summary: RunSummary,
     reference: str = "",
@@ -170,12 +199,12 @@ def deliver(
     connection = get_connection(fail_silently=False)
     try:
         for batch in chunked(recipients, settings.NOTICES_BATCH_SIZE):
-            owned = claim(recipients=batch, run_id=run_id, key_field=key_field, scope=scope)
+            owned = claim(recipients=batch, run_id=run_id, key=key)
             summary.skipped_already += len(batch) - len(owned)
             sent: list[tuple[int, int]] = []
             failed: dict[int, str] = {}
             for recipient in batch:
-                notice_id = owned.get(recipient.key)
+                notice_id = owned.get(tuple(recipient.claim[name] for name in key))
                 if notice_id is None:
                     continue
                 try:
@@ -184,8 +213,14 @@ def deliver(
                     failed[notice_id] = f"{type(exc).__name__}: {exc}"[:200]
                 else:
                     sent.append((notice_id, recipient.claim["customer_id"]))
-            _mark(sent=sent, failed=failed, actor=actor, purpose=purpose, fields=fields,
-                  reference=reference or f"run {run_id}")
+            _mark(
+                sent=sent,
+                failed=failed,
+                actor=actor,
+                purpose=purpose,
+                fields=fields,
+                reference=reference or f"run {run_id}",
+            )
             summary.sent += len(sent)
             summary.failed += len(failed)
             summary.errors.extend(sorted(set(failed.values()))[:3])
@@ -206,8 +241,9 @@ def _mark(
     reference: str,
 ) -> None:
     now = timezone.now()
-    with transaction.atomic(), access_context(
-        actor=actor, channel=Channel.COMMAND, purpose=purpose, reference=reference
+    with (
+        transaction.atomic(),
+        access_context(actor=actor, channel=Channel.COMMAND, purpose=purpose, reference=reference),
     ):
         if sent:
             Notice.objects.filter(pk__in=[pk for pk, _ in sent]).update(

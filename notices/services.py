@@ -28,7 +28,7 @@ from consent.selectors import consent_filter_allowed
 from licensing.models import Licence
 
 from .models import Announcement, Notice
-from .sending import Recipient, RunSummary, deliver, new_run_id
+from .sending import RENEWAL_KEY, UPDATE_KEY, Recipient, RunSummary, deliver, new_run_id
 
 RENEWAL_PURPOSE = "renewal_notices"
 UPDATE_PURPOSE = "update_notices"
@@ -168,8 +168,7 @@ def renewal_notices_send(
         run_id=summary.run_id,
         purpose=RENEWAL_PURPOSE,
         fields=RENEWAL_FIELDS,
-        key_field="licence_id",
-        scope={"licence__isnull": False},
+        key=RENEWAL_KEY,
         build=_build,
         summary=summary,
         progress=progress,
@@ -192,7 +191,6 @@ def _renewal_recipients(
                 "window_days": window,
                 "run_id": run_id,
             },
-            key=pk,
             email=email,
             context={
                 "contact_person": contact,
@@ -205,8 +203,9 @@ def _renewal_recipients(
 
 
 def _build(recipient: Recipient, connection: Any) -> EmailMessage:
-    subject, body = _render(recipient.claim["template"], recipient.claim["language"],
-                            recipient.context)
+    subject, body = _render(
+        recipient.claim["template"], recipient.claim["language"], recipient.context
+    )
     return EmailMessage(subject, body, None, [recipient.email], connection=connection)
 
 
@@ -229,9 +228,7 @@ def announcement_audience(*, announcement: Announcement) -> QuerySet[Customer]:
             match = Q(status=status) | Q(status=Licence.Status.ACTIVE, expires_on__lt=today)
         else:
             match = Q(status=status)
-        return customers.filter(
-            Exists(Licence.objects.filter(match, customer=OuterRef("pk")))
-        )
+        return customers.filter(Exists(Licence.objects.filter(match, customer=OuterRef("pk"))))
     return customers
 
 
@@ -291,8 +288,7 @@ def update_notice_send(
         run_id=summary.run_id,
         purpose=UPDATE_PURPOSE,
         fields=UPDATE_FIELDS,
-        key_field="customer_id",
-        scope={"announcement": announcement},
+        key=UPDATE_KEY,
         build=_build,
         summary=summary,
         reference=f"announcement {announcement.pk}",
@@ -318,7 +314,6 @@ def _update_recipients(
                 "announcement_id": announcement.pk,
                 "run_id": run_id,
             },
-            key=customer_id,
             email=email,
             context={
                 "contact_person": contact,

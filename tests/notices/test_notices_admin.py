@@ -9,8 +9,12 @@ from tests.work_factories import make_plan, withdraw
 pytestmark = pytest.mark.django_db
 
 DATA = {
-    "subject_vi": "Bản mới", "subject_en": "New release",
-    "body_vi": "Nội dung", "body_en": "Content", "audience": "all", "plan": "",
+    "subject_vi": "Bản mới",
+    "subject_en": "New release",
+    "body_vi": "Nội dung",
+    "body_en": "Content",
+    "audience": "all",
+    "plan": "",
     "licence_status": "",
 }
 
@@ -27,9 +31,13 @@ def test_write_preview_and_queue_an_update_notice(client, account_manager):
     html = page.content.decode()
     assert "[ExcelCRM] Bản mới" in html and "[ExcelCRM] New release" in html
     assert page.context["adminform"].form.instance.pk == note.pk
-    response = client.post(reverse("admin:notices_announcement_changelist"), {
-        "action": "queue_for_sending", "_selected_action": [note.pk],
-    })
+    response = client.post(
+        reverse("admin:notices_announcement_changelist"),
+        {
+            "action": "queue_for_sending",
+            "_selected_action": [note.pk],
+        },
+    )
     assert response.status_code == 302
     note.refresh_from_db()
     assert note.state == "queued"
@@ -37,16 +45,17 @@ def test_write_preview_and_queue_an_update_notice(client, account_manager):
 
 def test_audience_needs_its_plan_or_status(client, account_manager):
     client.force_login(account_manager)
-    response = client.post(reverse("admin:notices_announcement_add"),
-                           {**DATA, "audience": "plan"})
+    response = client.post(reverse("admin:notices_announcement_add"), {**DATA, "audience": "plan"})
     assert response.status_code == 200
     assert "plan" in response.context["adminform"].form.errors
-    response = client.post(reverse("admin:notices_announcement_add"),
-                           {**DATA, "audience": "licence_status"})
+    response = client.post(
+        reverse("admin:notices_announcement_add"), {**DATA, "audience": "licence_status"}
+    )
     assert "licence_status" in response.context["adminform"].form.errors
     plan = make_plan()
-    response = client.post(reverse("admin:notices_announcement_add"),
-                           {**DATA, "audience": "plan", "plan": plan.pk})
+    response = client.post(
+        reverse("admin:notices_announcement_add"), {**DATA, "audience": "plan", "plan": plan.pk}
+    )
     assert response.status_code == 302
 
 
@@ -58,9 +67,13 @@ def test_only_staff_granted_update_notices_may_queue(client, support_user, accou
         *Permission.objects.filter(codename__in=["view_announcement", "change_announcement"])
     )
     client.force_login(support_user)
-    client.post(reverse("admin:notices_announcement_changelist"), {
-        "action": "queue_for_sending", "_selected_action": [note.pk],
-    })
+    client.post(
+        reverse("admin:notices_announcement_changelist"),
+        {
+            "action": "queue_for_sending",
+            "_selected_action": [note.pk],
+        },
+    )
     note.refresh_from_db()
     assert note.state == "draft"
     row = AccessLog.objects.get(outcome="denied")

@@ -8,7 +8,7 @@ from django.utils import timezone
 from consent.models import AccessLog
 from licensing.work import system_actor
 from notices.models import Notice
-from notices.sending import Recipient, claim
+from notices.sending import RENEWAL_KEY, Recipient, claim
 from tests.factories import make_customer
 from tests.notices.backends import FailingBackend, outbox_to
 from tests.work_factories import grant, make_plan, withdraw
@@ -117,23 +117,42 @@ def test_two_runs_claiming_at_once_get_disjoint_notices(plan):
                 "window_days": 7,
                 "run_id": run_id,
             },
-            key=licence.pk,
             email="race@example.com",
             context={},
         )
 
-    scope = {"licence__isnull": False}
-    first = claim(
-        recipients=[recipient("run-a")], run_id="run-a", key_field="licence_id", scope=scope
-    )
-    second = claim(
-        recipients=[recipient("run-b")], run_id="run-b", key_field="licence_id", scope=scope
-    )
-    assert list(first) == [licence.pk] and second == {}
+    first = claim(recipients=[recipient("run-a")], run_id="run-a", key=RENEWAL_KEY)
+    second = claim(recipients=[recipient("run-b")], run_id="run-b", key=RENEWAL_KEY)
+    assert list(first) == [(licence.pk, licence.expires_on, 7)] and second == {}
     assert Notice.objects.get().run_id == "run-a"
     # While run-a still owns its fresh claim, a full run skips the licence.
     assert "skipped 1" in run()
     assert mail.outbox == []
+    # Once it failed, exactly one of two retrying runs takes it over.
+    Notice.objects.filter(run_id="run-a").update(status="failed")
+    taken = [claim(recipients=[recipient(r)], run_id=r, key=RENEWAL_KEY) for r in ("c", "d")]
+    assert [len(t) for t in taken] == [1, 0]
+    assert Notice.objects.get().run_id == "c"
+
+
+def test_a_failed_notice_of_another_window_is_left_alone(plan, settings):
+    settings.EMAIL_BACKEND = "tests.notices.backends.FailingBackend"
+    customer = make_customer(email="old@example.com")
+    licence = grant(customer, plan, expires_in=30)
+    FailingBackend.fail_for = {"old@example.com"}
+    try:
+        run()
+    finally:
+        FailingBackend.fail_for = set()
+    from notices.services import renewal_notices_send
+
+    today = timezone.localdate()
+    summary = renewal_notices_send(windows=[30, 7, 1], today=today + datetime.timedelta(days=23))
+    assert (summary.sent, summary.failed) == (1, 0)
+    assert dict(licence.notices.values_list("window_days", "status")) == {
+        30: "failed",
+        7: "sent",
+    }
 
 
 def test_a_stale_claim_from_a_crashed_run_is_retried(plan, settings):

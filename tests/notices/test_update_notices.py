@@ -23,8 +23,10 @@ pytestmark = pytest.mark.django_db
 
 def announcement(**overrides):
     values = {
-        "subject_vi": "Phiên bản 5.0", "subject_en": "Version 5.0",
-        "body_vi": "Có báo cáo mới.", "body_en": "New reports are here.",
+        "subject_vi": "Phiên bản 5.0",
+        "subject_en": "Version 5.0",
+        "body_vi": "Có báo cáo mới.",
+        "body_en": "New reports are here.",
     }
     values.update(overrides)
     return Announcement.objects.create(**values)
@@ -111,8 +113,9 @@ def test_suspended_audience_follows_the_licence_service():
     licence = grant(customer, basic)
     with access_context(actor=None, channel=Channel.COMMAND, purpose="licensing"):
         licensing.licence_suspend(licence=licence)
-    assert "Sent 1" in send(str(announcement(audience="licence_status",
-                                                licence_status="suspended").pk))
+    assert "Sent 1" in send(
+        str(announcement(audience="licence_status", licence_status="suspended").pk)
+    )
 
 
 def test_queued_notices_are_sent_by_the_queued_run():
