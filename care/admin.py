@@ -129,7 +129,7 @@ class CareRequestWorkForm(forms.ModelForm):
 
 @admin.register(CareRequest)
 class CareRequestAdmin(PersonalDataAdminMixin, SimpleHistoryAdmin):
-    personal_fields = ("subject", "customer__contact_person")
+    personal_fields = ("subject", "contact_person")
     subject_path = "customer_id"
     allowed_purposes = frozenset({"customer_care", "complaints"})
     list_display = ["id", "subject", "customer", "kind", "status", "assignee", "created_at",
@@ -162,14 +162,14 @@ class CareRequestAdmin(PersonalDataAdminMixin, SimpleHistoryAdmin):
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is None:
             return ["customer", "kind", "subject", "body"]
-        return ["customer", "contact", "kind", "subject", "created_at", "opened_by",
+        return ["customer", "contact_person", "kind", "subject", "created_at", "opened_by",
                 "acknowledge_due_at", "acknowledged_at", "due_at", "resolved_at", "closed_at",
                 "thread", "status", "assignee", "reply", "internal_note"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return []
-        readonly = ["customer", "contact", "kind", "subject", "created_at", "opened_by",
+        readonly = ["customer", "contact_person", "kind", "subject", "created_at", "opened_by",
                     "acknowledge_due_at", "acknowledged_at", "due_at", "resolved_at",
                     "closed_at", "thread"]
         if not self.may_edit(request, obj):
@@ -180,8 +180,8 @@ class CareRequestAdmin(PersonalDataAdminMixin, SimpleHistoryAdmin):
         return False
 
     @admin.display(description=gettext_lazy("contact person"))
-    def contact(self, obj: CareRequest) -> str:
-        return obj.customer.contact_person
+    def contact_person(self, obj: CareRequest) -> str:
+        return obj.contact_person
 
     @admin.display(description=gettext_lazy("messages"))
     def thread(self, obj: CareRequest) -> str:

@@ -98,6 +98,10 @@ class CareRequest(TrackedModel):
         return f"care request {self.pk}"
 
     @property
+    def contact_person(self) -> str:
+        return self.customer.contact_person
+
+    @property
     def is_open(self) -> bool:
         return self.status in (self.Status.NEW, self.Status.IN_PROGRESS)
 

@@ -206,7 +206,7 @@ def _build(recipient: Recipient, connection: Any) -> EmailMessage:
     subject, body = _render(
         recipient.claim["template"], recipient.claim["language"], recipient.context
     )
-    return EmailMessage(subject, body, None, [recipient.email], connection=connection)
+    return EmailMessage(subject, body, None, [recipient.email])
 
 
 # --- update notices ------------------------------------------------------------------------

@@ -31,13 +31,14 @@ def test_opening_a_request_declares_its_purpose_with_the_request_as_reference(
     assert response.status_code == 200
     html = response.content.decode()
     assert "Nội dung khiếu nại" in html and "ghi chú nội bộ" in html
+    assert customer.contact_person in html
     assert client.session[SESSION_KEY]["purpose"] == "complaints"
     assert client.session[SESSION_KEY]["reference"] == f"care request {request.pk}"
     rows = AccessLog.objects.filter(channel="admin", customer_id=customer.pk, action="view")
     assert {(r.actor_id, r.purpose, r.reference) for r in rows} == {
         (support_user.pk, "complaints", f"care request {request.pk}")
     }
-    assert set(rows.values_list("fields", flat=True)) >= {"messages"}
+    assert set(rows.values_list("fields", flat=True)) == {"messages", "contact_person,subject"}
 
 
 def test_staff_without_the_purpose_get_403_and_a_denied_row(client, account_manager, customer):

@@ -78,3 +78,32 @@ def test_only_staff_granted_update_notices_may_queue(client, support_user, accou
     assert note.state == "draft"
     row = AccessLog.objects.get(outcome="denied")
     assert (row.actor_id, row.purpose, row.action) == (support_user.pk, "update_notices", "notify")
+
+
+def test_sent_notices_show_recipients_only_under_a_notice_purpose(
+    client, account_manager, declare
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tests.work_factories import grant
+
+    customer = make_customer(email="recipient@example.com")
+    grant(customer, make_plan(), expires_in=7)
+    call_command("send_renewal_notices", "--no-progress", stdout=StringIO())
+    client.force_login(account_manager)
+    url = reverse("admin:notices_notice_changelist")
+    masked = client.get(url)
+    assert masked.status_code == 200
+    assert "recipient@example.com" not in masked.content.decode()
+    assert not AccessLog.objects.filter(channel="admin").exists()
+    declare(client, "renewal_notices")
+    shown = client.get(url)
+    assert "recipient@example.com" in shown.content.decode()
+    row = AccessLog.objects.get(channel="admin", action="list")
+    assert (row.actor_id, row.customer_id, row.purpose, row.fields) == (
+        account_manager.pk, customer.pk, "renewal_notices", "email"
+    )
+    declare(client, "licensing")
+    assert client.get(url).status_code == 403
