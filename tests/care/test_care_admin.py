@@ -32,6 +32,7 @@ def test_opening_a_request_declares_its_purpose_with_the_request_as_reference(
     html = response.content.decode()
     assert "Nội dung khiếu nại" in html and "ghi chú nội bộ" in html
     assert customer.contact_person in html
+    assert '<ol class="care-thread"' in html  # the thread is rendered, not escaped
     assert client.session[SESSION_KEY]["purpose"] == "complaints"
     assert client.session[SESSION_KEY]["reference"] == f"care request {request.pk}"
     rows = AccessLog.objects.filter(channel="admin", customer_id=customer.pk, action="view")
