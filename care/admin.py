@@ -199,11 +199,24 @@ class CareRequestAdmin(PersonalDataAdminMixin, SimpleHistoryAdmin):
 
     # -- the purpose follows the request -------------------------------------------------------
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """Return the requests of the declared purpose: complaints, or the others."""
+        queryset = super().get_queryset(request)
+        purpose = getattr(getattr(request, "access_context", None), "purpose", None)
+        if purpose == "complaints":
+            return queryset.filter(kind=CareRequest.Kind.COMPLAINT)
+        if purpose == "customer_care":
+            return queryset.exclude(kind=CareRequest.Kind.COMPLAINT)
+        return queryset
+
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
         """Open the request under its own purpose (declared for the session), or refuse it."""
-        obj = self.get_object(request, unquote(object_id))
+        try:  # unfiltered: a request of the other purpose must be found to switch to it
+            obj = CareRequest.objects.filter(pk=unquote(object_id)).first()
+        except (ValueError, ValidationError):
+            obj = None
         if obj is not None:
             if not user_may_declare(request.user, obj.purpose):
                 access.access_denied(

@@ -140,3 +140,27 @@ def test_the_list_masks_subjects_without_a_purpose(client, support_user, custome
     client.force_login(support_user)
     html = client.get(reverse("admin:care_carerequest_changelist")).content.decode()
     assert "Tên riêng Nguyễn" not in html
+
+
+def test_the_list_shows_the_requests_of_the_declared_purpose_only(
+    client, support_user, customer, declare
+):
+    complaint = open_request(customer, kind="complaint", subject="khiếu nại")
+    question = open_request(customer, kind="question", subject="câu hỏi")
+    client.force_login(support_user)
+    url = reverse("admin:care_carerequest_changelist")
+    declare(client, "complaints")
+    assert list(client.get(url).context["cl"].result_list) == [complaint]
+    declare(client, "customer_care")
+    assert list(client.get(url).context["cl"].result_list) == [question]
+    # Opening the complaint from there switches the declaration to complaints.
+    assert client.get(change_url(complaint)).status_code == 200
+    assert client.session[SESSION_KEY]["purpose"] == "complaints"
+
+
+def test_a_request_id_that_does_not_exist_is_not_found(client, support_user):
+    client.force_login(support_user)
+    for bad in ("999999", "abc"):
+        response = client.get(reverse("admin:care_carerequest_change", args=[bad]))
+        assert response.status_code == 302  # the admin's "does not exist" redirect
+    assert SESSION_KEY not in client.session
