@@ -251,3 +251,37 @@ def test_custom_days_choose_the_windows(plan):
     assert "Sent 0" in run("--days", "7,1")
     assert "Sent 1" in run("--days", "14")
     assert Notice.objects.get().window_days == 14
+
+
+def test_a_crash_half_way_leaves_claims_that_a_later_run_finishes(plan, settings, monkeypatch):
+    import notices.services as notice_services
+
+    settings.NOTICES_BATCH_SIZE = 2
+    customers = [make_customer(email=f"k{i}@example.com") for i in range(5)]
+    for c in customers:
+        grant(c, plan, expires_in=7)
+    real_build, built = notice_services._build, []
+
+    def crashing_build(recipient, connection):
+        if len(built) == 2:
+            raise SystemExit("killed")  # the process dies while sending the second batch
+        built.append(recipient)
+        return real_build(recipient, connection)
+
+    monkeypatch.setattr(notice_services, "_build", crashing_build)
+    with pytest.raises(SystemExit):
+        run()
+    monkeypatch.setattr(notice_services, "_build", real_build)
+    assert Notice.objects.filter(status="sent").count() == 2
+    assert Notice.objects.filter(status="claimed").count() == 2
+    # Straight after the crash the orphaned claims look like a run still working: left alone.
+    assert "Sent 1" in run()
+    # Once they are stale they are retried.
+    stale = timezone.now() - datetime.timedelta(minutes=settings.NOTICES_STALE_CLAIM_MINUTES + 1)
+    for notice in Notice.objects.filter(status="claimed"):
+        notice.claimed_at = stale
+        notice.save(update_fields=["claimed_at"])
+    assert "Sent 2" in run()
+    for c in customers:
+        assert len(outbox_to(c.email)) == 1
+    assert AccessLog.objects.filter(action="notify").count() == 5
