@@ -7,7 +7,10 @@ import pytest
 from care.models import CareRequest
 from tests.factories import PASSWORD, make_customer, make_staff
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 @pytest.fixture
