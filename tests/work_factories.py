@@ -59,3 +59,29 @@ def withdraw(customer: Customer, purpose_code: str, *, accept_again: bool = Fals
             language="vi",
             recorded_at=now + datetime.timedelta(seconds=1),
         )
+
+
+def restore_seed_data() -> None:
+    """Put back what the data migrations made (purposes, roles, policy 1.0), idempotently.
+
+    A transactional test (browser, concurrency) runs on a database that an earlier transactional
+    test may have flushed; ``serialized_rollback`` clashes with the content types that the flush
+    recreates, so these tests call this instead.
+    """
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group, Permission
+
+    importlib.import_module("consent.migrations.0002_purposes_roles_policy_v1").forwards(apps, None)
+    for module in (
+        "accounts.migrations.0002_role_permissions",
+        "care.migrations.0002_role_permissions",
+    ):
+        for role, names in importlib.import_module(module).ROLE_PERMISSIONS.items():
+            group, _ = Group.objects.get_or_create(name=role)
+            for name in names:
+                app_label, codename = name.split(".")
+                group.permissions.add(
+                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                )

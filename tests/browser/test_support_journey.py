@@ -1,43 +1,19 @@
 """A customer opens a complaint from their account and a support agent answers it, in Chromium."""
 
-import shutil
-
 import pytest
 
 from care.models import CareRequest
 from tests.factories import PASSWORD, make_customer, make_staff
+from tests.work_factories import restore_seed_data
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API runs an event loop; the test then uses Django's ORM in that thread.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
 def test_customer_complains_and_support_answers(live_server, browser):
+    restore_seed_data()
     customer = make_customer(email="khach@example.com", contact_person="Đỗ Thu Hà")
     agent = make_staff(email="agent@excelcrm.example", role="Support")
 

@@ -10,17 +10,18 @@ from consent.models import AccessLog
 from notices.models import Notice
 from notices.services import renewal_notices_send
 from tests.factories import make_customer
-from tests.work_factories import grant, make_plan
+from tests.work_factories import grant, make_plan, restore_seed_data
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
 ]
 
 
 def test_two_simultaneous_runs_send_each_notice_once(settings):
     settings.NOTICES_BATCH_SIZE = 5
+    restore_seed_data()
     plan = make_plan()
     customers = [make_customer(email=f"c{i}@example.com") for i in range(40)]
     for customer in customers:
