@@ -44,3 +44,46 @@ def consent_list_for_customer(*, customer: Any) -> QuerySet[ConsentRecord]:
     return ConsentRecord.objects.filter(customer=customer).select_related(
         "policy_version", "purpose"
     )
+
+
+def _latest_purpose_choice(purpose_code: str, customer_ref: Any) -> Any:
+    from django.db.models import Subquery
+
+    return Subquery(
+        ConsentRecord.objects.filter(customer=customer_ref, purpose__code=purpose_code)
+        .order_by("-recorded_at", "-id")
+        .values("kind")[:1]
+    )
+
+
+def consent_allows(*, customer: Any, purpose_code: str) -> bool:
+    """Return whether the customer currently consents to the purpose.
+
+    They do unless their newest record for that purpose is a withdrawal (a later acceptance of the
+    same purpose switches it back on).
+    """
+    latest = (
+        ConsentRecord.objects.filter(customer=customer, purpose__code=purpose_code)
+        .order_by("-recorded_at", "-id")
+        .values_list("kind", flat=True)
+        .first()
+    )
+    return latest != ConsentRecord.Kind.WITHDRAWN
+
+
+def consent_filter_allowed(
+    queryset: QuerySet, *, purpose_code: str, customer_field: str = "pk"
+) -> QuerySet:
+    """Keep the rows whose customer currently consents to the purpose (see ``consent_allows``).
+
+    ``customer_field`` names the customer on the queryset's model: ``"pk"`` for customers,
+    ``"customer"`` for a model with a customer foreign key.
+    """
+    from django.db.models import OuterRef, Q
+
+    annotated = queryset.annotate(
+        _purpose_choice=_latest_purpose_choice(purpose_code, OuterRef(customer_field))
+    )
+    return annotated.filter(
+        Q(_purpose_choice__isnull=True) | ~Q(_purpose_choice=ConsentRecord.Kind.WITHDRAWN)
+    )
