@@ -46,14 +46,44 @@ def consent_list_for_customer(*, customer: Any) -> QuerySet[ConsentRecord]:
     )
 
 
-def consent_allows(*, customer: Any, purpose_code: str) -> bool:
-    """Return True if the customer's consent currently covers ``purpose_code``.
+def _latest_purpose_choice(purpose_code: str, customer_ref: Any) -> Any:
+    from django.db.models import Subquery
 
-    The customer must have accepted the policy, and their latest choice for that purpose (if
-    any) must not be a withdrawal.
+    return Subquery(
+        ConsentRecord.objects.filter(customer=customer_ref, purpose__code=purpose_code)
+        .order_by("-recorded_at", "-id")
+        .values("kind")[:1]
+    )
+
+
+def consent_allows(*, customer: Any, purpose_code: str) -> bool:
+    """Return whether the customer currently consents to the purpose.
+
+    They do unless their newest record for that purpose is a withdrawal (a later acceptance of the
+    same purpose switches it back on).
     """
-    records = ConsentRecord.objects.filter(customer=customer)
-    if not records.filter(purpose__isnull=True, kind=ConsentRecord.Kind.ACCEPTED).exists():
-        return False
-    latest = records.filter(purpose__code=purpose_code).order_by("-recorded_at", "-id").first()
-    return latest is None or latest.kind != ConsentRecord.Kind.WITHDRAWN
+    latest = (
+        ConsentRecord.objects.filter(customer=customer, purpose__code=purpose_code)
+        .order_by("-recorded_at", "-id")
+        .values_list("kind", flat=True)
+        .first()
+    )
+    return latest != ConsentRecord.Kind.WITHDRAWN
+
+
+def consent_filter_allowed(
+    queryset: QuerySet, *, purpose_code: str, customer_field: str = "pk"
+) -> QuerySet:
+    """Keep the rows whose customer currently consents to the purpose (see ``consent_allows``).
+
+    ``customer_field`` names the customer on the queryset's model: ``"pk"`` for customers,
+    ``"customer"`` for a model with a customer foreign key.
+    """
+    from django.db.models import OuterRef, Q
+
+    annotated = queryset.annotate(
+        _purpose_choice=_latest_purpose_choice(purpose_code, OuterRef(customer_field))
+    )
+    return annotated.filter(
+        Q(_purpose_choice__isnull=True) | ~Q(_purpose_choice=ConsentRecord.Kind.WITHDRAWN)
+    )

@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "audit",
     "rights",
     "devices",
+    "licensing",
+    "notices",
+    "care",
 ]
 
 MIDDLEWARE = [
@@ -172,3 +175,19 @@ DEVICES_API_MAX_BODY_BYTES = env.int("DEVICES_API_MAX_BODY_BYTES", default=64 * 
 # The app's idempotent full-state reports (register, permissions PUT, reads) commit without waiting
 # for the WAL flush on PostgreSQL (see README "Mobile app API"); False makes every commit wait.
 DEVICES_API_ASYNC_COMMIT = env.bool("DEVICES_API_ASYNC_COMMIT", default=False)
+
+# --- Licences, renewal and update notices, customer care and complaints (issue 5) ---
+# The account that scheduled commands act as (created on first use, cannot sign in).
+SYSTEM_ACTOR_EMAIL = env.str("SYSTEM_ACTOR_EMAIL", default="system@excelcrm.example")
+# Days before expiry at which send_renewal_notices sends a notice (one per licence, window, term).
+RENEWAL_NOTICE_DAYS = env.list("RENEWAL_NOTICE_DAYS", cast=int, default=[30, 7, 1])
+# Notices are claimed, sent, marked and access-logged in batches of this size (2,000 and more
+# access-log rows are written with COPY on PostgreSQL).
+NOTICES_BATCH_SIZE = env.int("NOTICES_BATCH_SIZE", default=2000)
+# A notice claimed but not marked sent or failed for this long belongs to a crashed run: retried.
+NOTICES_STALE_CLAIM_MINUTES = env.int("NOTICES_STALE_CLAIM_MINUTES", default=30)
+# Complaints: acknowledge within this many working days, resolve within this many calendar days.
+CARE_COMPLAINT_ACK_WORKING_DAYS = env.int("CARE_COMPLAINT_ACK_WORKING_DAYS", default=2)
+CARE_COMPLAINT_RESOLVE_DAYS = env.int("CARE_COMPLAINT_RESOLVE_DAYS", default=15)
+# Questions and support requests: answer within this many working days.
+CARE_REQUEST_DUE_WORKING_DAYS = env.int("CARE_REQUEST_DUE_WORKING_DAYS", default=5)

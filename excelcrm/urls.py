@@ -13,6 +13,8 @@ urlpatterns = [
     path("", include("rights.urls")),
     path("", include("devices.urls")),
     path("api/v1/", include("devices.api_urls")),
+    path("", include("licensing.urls")),
+    path("", include("care.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

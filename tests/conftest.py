@@ -114,11 +114,12 @@ def _reference_data_for_transactional_tests(request):
     if Purpose.objects.exists():
         return
     importlib.import_module("consent.migrations.0002_purposes_roles_policy_v1").forwards(apps, None)
-    for module in (
-        "accounts.migrations.0002_role_permissions",
-        "rights.migrations.0002_role_permissions",
-    ):
-        for role, names in importlib.import_module(module).ROLE_PERMISSIONS.items():
+    for app_config in apps.get_app_configs():
+        try:
+            module = importlib.import_module(f"{app_config.name}.migrations.0002_role_permissions")
+        except ModuleNotFoundError:
+            continue
+        for role, names in getattr(module, "ROLE_PERMISSIONS", {}).items():
             group, _ = Group.objects.get_or_create(name=role)
             for name in names:
                 app_label, codename = name.split(".")

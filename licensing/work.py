@@ -1,0 +1,53 @@
+"""What every piece of purpose-bound work needs: the purpose check and the system account.
+
+Services of ``licensing``, ``notices`` and ``care`` refuse to write unless the open access context
+names their purpose; scheduled commands act as the system account named by ``SYSTEM_ACTOR_EMAIL``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+
+from accounts.models import User
+from consent.context import AccessContext, Channel, access_context, require_context
+
+
+class WrongPurpose(PermissionDenied):
+    """The open access context does not declare the purpose this work needs."""
+
+
+def require_purpose(*codes: str) -> AccessContext:
+    """Return the open access context if it declares one of ``codes``, else raise WrongPurpose.
+
+    The customer acting on their own data (self-access, no purpose) passes when ``""`` is listed.
+    """
+    ctx = require_context()
+    if (ctx.purpose or "") not in codes:
+        raise WrongPurpose(
+            f"This work needs the purpose {' or '.join(c or 'self-access' for c in codes)};"
+            f" the access context declares {ctx.purpose or 'none'}."
+        )
+    return ctx
+
+
+def system_actor() -> User:
+    """Return the system account scheduled commands act as, creating it on first use.
+
+    It has no usable password and is inactive, so nobody can sign in with it.
+    """
+    email = settings.SYSTEM_ACTOR_EMAIL.strip().lower()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None:
+        return user
+    try:
+        with transaction.atomic(), access_context(actor=None, channel=Channel.COMMAND):
+            user = User(email=email, is_active=False, is_staff=False, language="en")
+            user.set_unusable_password()
+            user.full_clean(exclude=["password"])
+            user.save()
+    except IntegrityError:
+        # Another run created it at the same moment.
+        return User.objects.get(email__iexact=email)
+    return user
