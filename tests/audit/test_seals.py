@@ -40,8 +40,9 @@ def test_seals_chain_and_cover_every_row_once(two_seals):
     assert (second.first_id, second.last_id, second.row_count) == (row_ids[2] + 1, row_ids[5], 3)
     assert first.prev_digest == GENESIS_DIGEST
     assert second.prev_digest == first.digest
-    assert compute_digest(prev_digest=first.digest, first_id=second.first_id,
-                          last_id=second.last_id) == (second.digest, 3)
+    assert compute_digest(
+        prev_digest=first.digest, first_id=second.first_id, last_id=second.last_id
+    ) == (second.digest, 3)
 
 
 def test_sealing_twice_with_nothing_new_seals_nothing(two_seals, capsys):
@@ -53,8 +54,9 @@ def test_sealing_twice_with_nothing_new_seals_nothing(two_seals, capsys):
 def test_the_canonical_form_is_fixed_field_order_utc_iso():
     import datetime
 
-    at = datetime.datetime(2026, 11, 26, 15, 4, 5, 6, tzinfo=datetime.timezone(
-        datetime.timedelta(hours=7)))
+    at = datetime.datetime(
+        2026, 11, 26, 15, 4, 5, 6, tzinfo=datetime.timezone(datetime.timedelta(hours=7))
+    )
     row = (7, at, 3, 9, "complaints", "T-1", "view", "phone", "audit", "r1", "10.0.0.1", "allowed")
     assert canonical_line(row) == (
         b'[7,"2026-11-26T08:04:05.000006Z",3,9,"complaints","T-1","view","phone","audit",'
