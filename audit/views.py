@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import io
 from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any
@@ -31,7 +32,8 @@ from .forms import (
 )
 from .models import ReviewerActivity, Seal, Verification
 from .selectors import (
-    access_log_iter,
+    EXPORT_COLUMNS,
+    access_log_csv,
     access_log_page,
     activity_list,
     actor_labels,
@@ -102,11 +104,6 @@ def access_explorer(request: HttpRequest) -> HttpResponse:
     return render(request, "audit/access_explorer.html", context)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @reviewer_required
 @require_GET
 def access_export(request: HttpRequest) -> HttpResponse:
@@ -122,44 +119,20 @@ def access_export(request: HttpRequest) -> HttpResponse:
     flt = form.to_filter()
     activity_record(actor=request.user, action=Activity.EXPORT, detail=flt.describe())
     exported_at = timezone.localtime(timezone.now(), local_zone())
-    reviewer = request.user.email
-    writer = csv.writer(_Echo())
-    zone = local_zone()
+    header = io.StringIO()
+    writer = csv.writer(header, lineterminator="\n")
+    writer.writerow(
+        [
+            f"# ExcelCRM access log export; filter: {flt.describe()}; "
+            f"exported at {exported_at.isoformat()} by {request.user.email}; "
+            f"time_local is {settings.TIME_ZONE}"
+        ]
+    )
+    writer.writerow(EXPORT_COLUMNS)
 
-    def lines() -> Iterator[str]:
-        yield writer.writerow(
-            [
-                f"# ExcelCRM access log export; filter: {flt.describe()}; "
-                f"exported at {exported_at.isoformat()} by {reviewer}"
-            ]
-        )
-        yield writer.writerow(
-            [
-                "id",
-                "time_utc",
-                "time_local",
-                "actor_id",
-                "customer_id",
-                "purpose",
-                "reference",
-                "action",
-                "fields",
-                "channel",
-                "request_id",
-                "ip_address",
-                "outcome",
-            ]
-        )
-        for row in access_log_iter(flt):
-            at = row[1]
-            yield writer.writerow(
-                [
-                    row[0],
-                    at.astimezone(datetime.UTC).isoformat(),
-                    at.astimezone(zone).isoformat(),
-                    *("" if value is None else value for value in row[2:]),
-                ]
-            )
+    def lines() -> Iterator[bytes]:
+        yield header.getvalue().encode()
+        yield from access_log_csv(flt, zone=settings.TIME_ZONE)
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     stamp = exported_at.strftime("%Y%m%d-%H%M%S")

@@ -66,3 +66,15 @@ def _audit_flush_through_gate():
 def seal_wait(settings):
     """Seal without waiting on open transactions (tests run inside one)."""
     settings.AUDIT_SEAL_WAIT_SECONDS = 0
+
+
+@pytest.fixture
+def reference_data(db):
+    """Purposes, roles and policy 1.0 again, for transactional tests run after a flush emptied
+    them (they come from a data migration)."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("consent.migrations.0002_purposes_roles_policy_v1")
+    migration.forwards(apps, None)

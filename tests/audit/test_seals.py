@@ -57,11 +57,32 @@ def test_the_canonical_form_is_fixed_field_order_utc_iso():
     at = datetime.datetime(
         2026, 11, 26, 15, 4, 5, 6, tzinfo=datetime.timezone(datetime.timedelta(hours=7))
     )
-    row = (7, at, 3, 9, "complaints", "T-1", "view", "phone", "audit", "r1", "10.0.0.1", "allowed")
+    row = (7, at, None, 9, "complaints", "T\t1\\x", "view", "phone", "audit", "r1", None, "ok")
     assert canonical_line(row) == (
-        b'[7,"2026-11-26T08:04:05.000006Z",3,9,"complaints","T-1","view","phone","audit",'
-        b'"r1","10.0.0.1","allowed"]\n'
+        b"7\t2026-11-26T08:04:05.000006Z\t\\N\t9\tcomplaints\tT\\t1\\\\x\tview\tphone\taudit\t"
+        b"r1\t\\N\tok\n"
     )
+
+
+def test_the_database_and_python_serialise_rows_identically():
+    """PostgreSQL hashes COPY output; SQLite rows go through canonical_line: same bytes."""
+    import hashlib
+
+    from audit.sealing import CANONICAL_COLUMNS, _hash_rows
+
+    tricky = "Khiếu nại\t#1\n\\path\r\x0b\x0c\x08\x01 \"quoted\" 'single' ✓"
+    with access_context(
+        actor=None, channel=Channel.COMMAND, purpose="complaints", reference=tricky,
+        ip="2001:db8::1",
+    ):
+        access_record(subjects=[1, None], action="view", fields=["phone"])
+    with access_context(actor=None, channel=Channel.COMMAND, ip="192.168.0.1"):
+        access_record(subjects=[2], action="view")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(CANONICAL_COLUMNS)} FROM consent_accesslog ORDER BY id")
+        rows = cursor.fetchall()
+    body = hashlib.sha256(b"".join(canonical_line(row) for row in rows)).hexdigest()
+    assert _hash_rows(rows[0][0], rows[-1][0]) == (body, 3)
 
 
 def test_verification_passes_and_is_recorded(two_seals, capsys):

@@ -196,9 +196,14 @@ def test_the_export_streams_exactly_the_filtered_rows(reviewer_client, reviewer,
     assert lines[0][0].startswith(f"# ExcelCRM access log export; filter: customer_id={alice.pk};")
     assert "exported at " in lines[0][0] and "+07:00" in lines[0][0]
     assert lines[1][:3] == ["id", "time_utc", "time_local"]
+    assert "time_local is Asia/Ho_Chi_Minh" in lines[0][0]
     expected = list(AccessLog.objects.filter(customer_id=alice.pk).order_by("-at", "-id"))
     assert [int(line[0]) for line in lines[2:]] == [row.pk for row in expected]
     assert lines[2][5] == "customer_care" and lines[2][4] == str(alice.pk)
+    at = expected[0].at
+    assert lines[2][1] == at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    local = at.astimezone(datetime.timezone(datetime.timedelta(hours=7)))
+    assert lines[2][2] == local.strftime("%Y-%m-%dT%H:%M:%S.%f")
     assert AccessLog.objects.count() == before
     trail = ReviewerActivity.objects.get()
     assert (trail.action, trail.detail) == ("export", f"customer_id={alice.pk}")

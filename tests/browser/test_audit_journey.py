@@ -12,7 +12,7 @@ from tests import factories
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not shutil.which("chromium"), reason="chromium is not installed"),
 ]
 
@@ -39,7 +39,9 @@ def browser(monkeypatch):
         browser.close()
 
 
-def test_a_reviewer_finds_who_accessed_a_customer_and_prints_the_dossier(live_server, browser):
+def test_a_reviewer_finds_who_accessed_a_customer_and_prints_the_dossier(
+    live_server, browser, reference_data
+):
     customer = factories.make_customer(business_name="Hoa Sen Browser")
     support = factories.make_staff(email="support@excelcrm.example", role="Support")
     reviewer = factories.make_staff(email="reviewer@excelcrm.example", role="Compliance reviewer")
