@@ -184,3 +184,18 @@ def test_since_limits_the_work_to_later_seals(two_seals):
     result = verify_seals(since=since)
     assert (result.ok, result.seals_checked, result.rows_checked) == (True, 1, 3)
     assert verify_seals().first_bad == two_seals[0]
+
+
+def test_verify_rejects_a_bad_since_date():
+    with pytest.raises(CommandError, match="--since"):
+        call_command("verify_audit_log", "--since", "last tuesday")
+
+
+def test_max_rows_splits_sealing_into_chained_seals(seal_wait, capsys):
+    log_rows(5)
+    call_command("seal_audit_log", "--max-rows", "2")
+    call_command("seal_audit_log", "--max-rows", "2")
+    call_command("seal_audit_log", "--max-rows", "2")
+    assert [s.row_count for s in Seal.objects.order_by("first_id")] == [2, 2, 1]
+    assert "Sealed rows" in capsys.readouterr().out
+    assert verify_seals().ok
