@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from consent import access
@@ -105,16 +106,29 @@ def access_log_csv(flt: AccessFilter, *, zone: str, chunk: int = 5000) -> Iterat
     """
     qs = access_log_filtered(flt)
     if connection.vendor == "postgresql":
-        inner, params = qs.values("id").query.get_compiler(connection=connection).as_sql()
-        ids = connection.ops.compose_sql(inner, params)
-        tz = connection.ops.compose_sql("%s", [zone])
-        query = (
-            "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-            f" to_char(at AT TIME ZONE {tz}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), actor_id,"
-            " customer_id, purpose, reference, action, fields, channel, request_id,"
-            f" host(ip_address), outcome FROM {AccessLog._meta.db_table}"
-            f" WHERE id IN ({ids}) ORDER BY at DESC, id DESC"
+        utc_format = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+        local_format = 'YYYY-MM-DD"T"HH24:MI:SS.US'
+        rows = qs.annotate(
+            time_utc=RawSQL("to_char(at AT TIME ZONE 'UTC', %s)", [utc_format]),
+            time_local=RawSQL("to_char(at AT TIME ZONE %s, %s)", [zone, local_format]),
+            ip=RawSQL("host(ip_address)", []),
+        ).values_list(
+            "id",
+            "time_utc",
+            "time_local",
+            "actor_id",
+            "customer_id",
+            "purpose",
+            "reference",
+            "action",
+            "fields",
+            "channel",
+            "request_id",
+            "ip",
+            "outcome",
         )
+        sql, params = rows.query.get_compiler(connection=connection).as_sql()
+        query = connection.ops.compose_sql(sql, params)
         with connection.cursor() as cursor:
             with cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)") as copy:
                 for block in copy:
