@@ -192,7 +192,14 @@ def seal_audit_log(*, wait_seconds: float | None = None, max_rows: int | None = 
         previous = head()
         first_id = previous.last_id + 1 if previous else 1
         prev_digest = previous.digest if previous else GENESIS_DIGEST
-        last_id = high if max_rows is None else min(high, first_id + max_rows - 1)
+        last_id = high
+        if max_rows is not None:
+            nth = (
+                AccessLog.objects.filter(id__gte=first_id, id__lte=high)
+                .order_by("id")
+                .values_list("id", flat=True)[max_rows - 1 : max_rows]
+            )
+            last_id = next(iter(nth), high)
         if last_id < first_id:
             return SealResult(None, "nothing new to seal")
         digest, count = compute_digest(prev_digest=prev_digest, first_id=first_id, last_id=last_id)

@@ -40,7 +40,7 @@ def browser(monkeypatch):
 
 
 def test_a_reviewer_finds_who_accessed_a_customer_and_prints_the_dossier(
-    live_server, browser, reference_data
+    live_server, browser
 ):
     customer = factories.make_customer(business_name="Hoa Sen Browser")
     support = factories.make_staff(email="support@excelcrm.example", role="Support")
