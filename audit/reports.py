@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Concat, TruncHour, TruncWeek
+from django.db.models.functions import Coalesce, Concat, TruncHour, TruncWeek
 
 from consent.context import Channel
 from consent.models import AccessLog, Purpose
@@ -135,8 +135,9 @@ def ungranted_accesses(start: datetime.datetime, end: datetime.datetime) -> list
         .exclude(purpose="")
         .exclude(actor_id=None)
         .annotate(
-            granted=Subquery(snapshot.values("purposes")[:1]),
-            granted_reviewer=Subquery(snapshot.values("is_reviewer")[:1]),
+            # No snapshot before the access: nothing was granted (flagged, shown as such).
+            granted=Coalesce(Subquery(snapshot.values("purposes")[:1]), Value("")),
+            granted_reviewer=Coalesce(Subquery(snapshot.values("is_reviewer")[:1]), Value(False)),
             needle=Concat(Value(","), F("purpose"), Value(",")),
         )
         .exclude(granted__contains=F("needle"))

@@ -45,7 +45,9 @@ def test_deleting_a_group_snapshots_its_former_members(support_user):
 def test_reviewers_superusers_and_deactivated_logins(reviewer, superuser):
     assert snapshots(reviewer)[-1] == (False, True, ",")
     assert snapshots(superuser)[-1] == (
-        True, True, ",complaints,customer_care,licensing,renewal_notices,update_notices,"
+        True,
+        True,
+        ",complaints,customer_care,licensing,renewal_notices,update_notices,",
     )
     with access_context(actor=None, channel=Channel.COMMAND):
         superuser.is_active = False

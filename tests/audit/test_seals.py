@@ -72,7 +72,10 @@ def test_the_database_and_python_serialise_rows_identically():
 
     tricky = "Khiếu nại\t#1\n\\path\r\x0b\x0c\x08\x01 \"quoted\" 'single' ✓"
     with access_context(
-        actor=None, channel=Channel.COMMAND, purpose="complaints", reference=tricky,
+        actor=None,
+        channel=Channel.COMMAND,
+        purpose="complaints",
+        reference=tricky,
         ip="2001:db8::1",
     ):
         access_record(subjects=[1, None], action="view", fields=["phone"])

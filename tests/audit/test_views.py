@@ -442,3 +442,14 @@ def test_pages_are_translated(reviewer_client):
     en = reviewer_client.get(reverse("audit:access"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Access log explorer" in en
     assert "Access log explorer" not in vi
+
+
+def test_an_actor_with_no_grant_on_record_is_flagged(reviewer_client, customer):
+    # A customer's own login never holds purposes: a purpose-bound access by it is flagged.
+    log(customer.user, customer, purpose="licensing")
+    response = reviewer_client.get(reverse("audit:reports"))
+    flagged = [(r.actor_id, r.purpose, r.granted) for r in response.context["ungranted"]]
+    assert flagged == [(customer.user_id, "licensing", "")]
+    assert "chưa ghi nhận" in response.content.decode() or "none recorded" in (
+        response.content.decode()
+    )
