@@ -123,17 +123,54 @@ def bulk_access_alerts(start: datetime.datetime, end: datetime.datetime) -> list
     )
 
 
+def _granted_throughout(
+    snapshots: list[GrantSnapshot],
+    start: datetime.datetime,
+    end: datetime.datetime,
+    purpose: str,
+    channel: str,
+) -> bool:
+    """Return True if every snapshot in force during [start, end) grants ``purpose``."""
+    in_force = [s for s in snapshots if s.at < end]
+    before = [s for s in in_force if s.at <= start]
+    relevant = before[-1:] + [s for s in in_force if s.at > start]
+    if not relevant or relevant[0].at > start:
+        return False  # part of the period has no grant on record
+    reviewer_reveal = channel == Channel.AUDIT and purpose == REVIEWER_PURPOSE
+    return all(
+        f",{purpose}," in s.purposes or (reviewer_reveal and s.is_reviewer) for s in relevant
+    )
+
+
 def ungranted_accesses(start: datetime.datetime, end: datetime.datetime) -> list[Any]:
-    """Return allowed accesses whose purpose the actor was not granted at that time."""
+    """Return allowed accesses whose purpose the actor was not granted at that time.
+
+    First the distinct (actor, purpose, channel) triples of the period are checked against the
+    actors' snapshots in Python; only triples not granted throughout the period are looked up row
+    by row (each row joined to the snapshot in force at its time).
+    """
+    base = (
+        _period(start, end)
+        .filter(outcome=AccessLog.Outcome.ALLOWED)
+        .exclude(purpose="")
+        .exclude(actor_id=None)
+    )
+    triples = list(base.values_list("actor_id", "purpose", "channel").distinct())
+    snapshots: dict[int, list[GrantSnapshot]] = {}
+    for snap in GrantSnapshot.objects.filter(
+        user_id__in={actor for actor, _p, _c in triples}, at__lt=end
+    ).order_by("at", "id"):
+        snapshots.setdefault(snap.user_id, []).append(snap)
+    suspicious = Q(pk__in=[])
+    for actor, purpose, channel in triples:
+        if not _granted_throughout(snapshots.get(actor, []), start, end, purpose, channel):
+            suspicious |= Q(actor_id=actor, purpose=purpose, channel=channel)
     snapshot = GrantSnapshot.objects.filter(
         user_id=OuterRef("actor_id"), at__lte=OuterRef("at")
     ).order_by("-at", "-id")
     reviewer_reveal = Q(channel=Channel.AUDIT, purpose=REVIEWER_PURPOSE, granted_reviewer=True)
     return list(
-        _period(start, end)
-        .filter(outcome=AccessLog.Outcome.ALLOWED)
-        .exclude(purpose="")
-        .exclude(actor_id=None)
+        base.filter(suspicious)
         .annotate(
             # No snapshot before the access: nothing was granted (flagged, shown as such).
             granted=Coalesce(Subquery(snapshot.values("purposes")[:1]), Value("")),

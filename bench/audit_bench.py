@@ -313,6 +313,13 @@ def run(args: argparse.Namespace) -> None:
         flush=True,
     )
 
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        assert client.get("/audit/reports/").status_code == 200
+        times.append((time.perf_counter() - t0) * 1000)
+    print(f"Reports page, last 8 weeks: {statistics.median(times):.0f} ms", flush=True)
+
     last_two = Seal.objects.order_by("-first_id")[1:2].first() or Seal.objects.first()
     since = last_two.sealed_at
     t0 = time.perf_counter()
