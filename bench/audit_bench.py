@@ -279,7 +279,7 @@ def run(args: argparse.Namespace) -> None:
 
     client = reviewer_client()
     customer = AccessLog.objects.order_by("-id").values_list("customer_id", flat=True).first()
-    from audit.forms import AccessFilter
+    from audit.forms import AccessFilter, day_start
 
     ms, rows = median_ms(client, "/audit/access/", {"customer": customer})
     sql_ms = query_ms(AccessFilter(customer_id=customer))
