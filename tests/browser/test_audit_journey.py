@@ -1,14 +1,17 @@
 """A reviewer, in headless Chromium, answers "who accessed this customer, when and why"."""
 
+import os
 import shutil
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 
 from consent.access import access_record
 from consent.context import Channel, access_context
 from tests import factories
+
+# Playwright's sync API runs an event loop in this thread; the Django code around it is sync (as
+# tests/browser/conftest.py on main does).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [
     pytest.mark.browser,
@@ -18,12 +21,9 @@ pytestmark = [
 
 
 @pytest.fixture
-def browser(monkeypatch):
+def browser():
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API runs an event loop in this thread; Django's ORM calls here are
-    # still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=shutil.which("chromium"),
@@ -49,19 +49,12 @@ def test_a_reviewer_finds_who_accessed_a_customer_and_prints_the_dossier(
         actor=support, channel=Channel.ADMIN, purpose="complaints", reference="KN-77"
     ):
         access_record(subjects=[customer], action="view", fields=["phone"])
-    client = Client()
-    client.force_login(reviewer)
     context = browser.new_context(locale="en-US")
-    context.add_cookies(
-        [
-            {
-                "name": django_settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
     page = context.new_page()
+    page.goto(f"{live_server.url}/audit/access/")  # not signed in: the staff sign-in page
+    page.fill("#id_username", reviewer.email)
+    page.fill("#id_password", factories.PASSWORD)
+    page.click("input[type=submit]")
     page.goto(f"{live_server.url}/audit/access/")
     page.fill("#id_customer", str(customer.pk))
     page.click("button.primary")
