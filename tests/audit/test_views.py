@@ -453,3 +453,12 @@ def test_an_actor_with_no_grant_on_record_is_flagged(reviewer_client, customer):
     assert "chưa ghi nhận" in response.content.decode() or "none recorded" in (
         response.content.decode()
     )
+
+
+def test_many_suspicious_triples_fall_back_to_the_row_check(reviewer_client, customer, monkeypatch):
+    monkeypatch.setattr("audit.reports.MAX_SUSPICIOUS_TRIPLES", 0)
+    log(customer.user, customer, purpose="licensing")
+    response = reviewer_client.get(reverse("audit:reports"))
+    assert [(r.actor_id, r.purpose) for r in response.context["ungranted"]] == [
+        (customer.user_id, "licensing")
+    ]
