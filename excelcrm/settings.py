@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "licensing",
     "notices",
     "care",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -167,3 +168,11 @@ CARE_COMPLAINT_ACK_WORKING_DAYS = env.int("CARE_COMPLAINT_ACK_WORKING_DAYS", def
 CARE_COMPLAINT_RESOLVE_DAYS = env.int("CARE_COMPLAINT_RESOLVE_DAYS", default=15)
 # Questions and support requests: answer within this many working days.
 CARE_REQUEST_DUE_WORKING_DAYS = env.int("CARE_REQUEST_DUE_WORKING_DAYS", default=5)
+
+# Audit trail (audit/): seals, verification, reviewer views.
+# An actor who accesses more customers than this within one hour appears in the bulk-access alerts.
+AUDIT_BULK_ACCESS_THRESHOLD = env.int("AUDIT_BULK_ACCESS_THRESHOLD", default=50)
+# seal_audit_log waits at most this long for transactions older than its high-water mark.
+AUDIT_SEAL_WAIT_SECONDS = env.float("AUDIT_SEAL_WAIT_SECONDS", default=30.0)
+# Rows per page in the access-log explorer.
+AUDIT_PAGE_SIZE = env.int("AUDIT_PAGE_SIZE", default=50)

@@ -62,3 +62,47 @@ def declare():
         return response
 
     return _declare
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _audit_flush_through_gate():
+    """Let pytest-django's flush (after transactional and live-server tests) pass the audit
+    tables' append-only triggers, through the audited gate (audit/management/commands/flush.py)."""
+    from django.conf import settings
+
+    settings.AUDIT_FLUSH_THROUGH_GATE = True
+    yield
+
+
+@pytest.fixture
+def seal_wait(settings):
+    """Seal without waiting on open transactions (tests run inside one)."""
+    settings.AUDIT_SEAL_WAIT_SECONDS = 0
+
+
+def _reseed_reference_data():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("consent.migrations.0002_purposes_roles_policy_v1")
+    migration.forwards(apps, None)
+
+
+@pytest.fixture
+def reference_data(db):
+    """Purposes, roles and policy 1.0 (from a data migration), present even after a flush."""
+    _reseed_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_in_transactional_tests(request):
+    """pytest-django's flush after each transactional or live-server test also empties the
+    data-migration rows (purposes, roles, policy 1.0); put them back before the next such test."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(
+        marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    ) or bool({"live_server", "transactional_db"} & set(request.fixturenames))
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        _reseed_reference_data()
