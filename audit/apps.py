@@ -9,7 +9,7 @@ class AuditConfig(AppConfig):
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
 
-        from . import grants, triggers
+        from . import grants, sources, triggers  # noqa: F401  (sources register themselves)
 
         connection_created.connect(triggers.register_sqlite_gate_function)
         grants.connect_signals()

@@ -1,12 +1,16 @@
-"""Seals over the access log, and their verification.
+r"""Seals over the access log, and their verification.
 
 A seal covers the access-log rows with ids ``first_id``..``last_id`` (the row after the previous
-seal up to a safe high-water mark). Each row is serialised canonically: a JSON array of the
-columns in ``CANONICAL_COLUMNS`` order, times as UTC ISO 8601 with microseconds and ``Z``, no
-spaces, UTF-8, one line per row in id order. The seal's digest is::
+seal up to a safe high-water mark). Each row is serialised canonically as one line of PostgreSQL's
+COPY text format: the columns of ``CANONICAL_COLUMNS`` in that order, tab-separated, NULL as
+``\N``, backslash, tab, newline, carriage return, backspace, form feed and vertical tab escaped,
+times as UTC ISO 8601 with microseconds and ``Z``, IP addresses in their canonical text form,
+UTF-8, lines in id order. On PostgreSQL the lines come straight from ``COPY (SELECT ...) TO
+STDOUT`` (no per-row Python work, which is what makes verification fast); on SQLite
+``canonical_line`` builds the identical bytes. The seal's digest is::
 
     SHA-256("excelcrm-accesslog-seal-v1\n" prev_digest "\n" first_id "\n" last_id "\n"
-            row_count "\n" SHA-256(rows) "\n")
+            row_count "\n" SHA-256(lines) "\n")
 
 Sealing takes no lock on the access log and never waits on a request's locks: it reads committed
 rows. The high-water mark is safe against transactions that took a lower id but commit later:
@@ -24,9 +28,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +61,11 @@ SEAL_LOCK_KEY = 0x5EA1_A0D1
 FETCH_SIZE = 20_000
 
 
+_ESCAPES = str.maketrans(
+    {"\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
+)
+
+
 def _utc_iso(value: Any) -> str:
     if isinstance(value, str):  # SQLite returns the stored text
         value = datetime.datetime.fromisoformat(value)
@@ -67,18 +74,41 @@ def _utc_iso(value: Any) -> str:
     return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    return str(value).translate(_ESCAPES)
+
+
 def canonical_line(row: tuple) -> bytes:
     """Return the canonical serialisation of one access-log row (columns as CANONICAL_COLUMNS)."""
-    values = list(row)
-    values[1] = _utc_iso(values[1])
-    if values[10] is not None:
-        values[10] = str(values[10])
-    return json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    values = [_text(v) for v in row]
+    values[1] = _utc_iso(row[1])
+    return ("\t".join(values) + "\n").encode()
 
 
-def _rows(first_id: int, last_id: int) -> Iterator[tuple]:
-    """Yield access-log rows with first_id ≤ id ≤ last_id in id order, in chunks (keyset)."""
+# The same lines, produced by PostgreSQL itself.
+_PG_SELECT = (
+    "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), actor_id,"
+    " customer_id, purpose, reference, action, fields, channel, request_id, host(ip_address),"
+    " outcome FROM {table} WHERE id >= {first} AND id <= {last} ORDER BY id"
+)
+
+
+def _hash_rows(first_id: int, last_id: int) -> tuple[str, int]:
+    """Return (SHA-256 of the canonical lines, number of rows) for ids first_id..last_id."""
+    body = hashlib.sha256()
+    count = 0
     table = AccessLog._meta.db_table
+    if connection.vendor == "postgresql":
+        query = _PG_SELECT.format(table=table, first=int(first_id), last=int(last_id))
+        with connection.cursor() as cursor:
+            with cursor.copy(f"COPY ({query}) TO STDOUT") as copy:
+                for block in copy:
+                    data = bytes(block)
+                    body.update(data)
+                    count += data.count(b"\n")
+        return body.hexdigest(), count
     columns = ", ".join(CANONICAL_COLUMNS)
     after = first_id - 1
     while True:
@@ -88,22 +118,18 @@ def _rows(first_id: int, last_id: int) -> Iterator[tuple]:
                 [after, last_id, FETCH_SIZE],
             )
             chunk = cursor.fetchall()
-        if not chunk:
-            return
-        yield from chunk
+        for row in chunk:
+            body.update(canonical_line(row))
+        count += len(chunk)
         if len(chunk) < FETCH_SIZE:
-            return
+            return body.hexdigest(), count
         after = chunk[-1][0]
 
 
 def compute_digest(*, prev_digest: str, first_id: int, last_id: int) -> tuple[str, int]:
     """Return (digest, row count) over the rows first_id..last_id chained to ``prev_digest``."""
-    body = hashlib.sha256()
-    count = 0
-    for row in _rows(first_id, last_id):
-        body.update(canonical_line(row))
-        count += 1
-    return _chain(prev_digest, first_id, last_id, count, body.hexdigest()), count
+    body_hex, count = _hash_rows(first_id, last_id)
+    return _chain(prev_digest, first_id, last_id, count, body_hex), count
 
 
 def _chain(prev_digest: str, first_id: int, last_id: int, count: int, body_hex: str) -> str:
@@ -166,7 +192,14 @@ def seal_audit_log(*, wait_seconds: float | None = None, max_rows: int | None = 
         previous = head()
         first_id = previous.last_id + 1 if previous else 1
         prev_digest = previous.digest if previous else GENESIS_DIGEST
-        last_id = high if max_rows is None else min(high, first_id + max_rows - 1)
+        last_id = high
+        if max_rows is not None:
+            nth = (
+                AccessLog.objects.filter(id__gte=first_id, id__lte=high)
+                .order_by("id")
+                .values_list("id", flat=True)[max_rows - 1 : max_rows]
+            )
+            last_id = next(iter(nth), high)
         if last_id < first_id:
             return SealResult(None, "nothing new to seal")
         digest, count = compute_digest(prev_digest=prev_digest, first_id=first_id, last_id=last_id)

@@ -36,12 +36,12 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "simple_history",
     "consent",
-    "audit",
-    "rights",
     "devices",
     "licensing",
     "notices",
     "care",
+    "audit",
+    "rights",
 ]
 
 MIDDLEWARE = [
@@ -148,26 +148,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
-# Data-subject rights (rights app): legal clocks (Decree 356/2025), email change, erasure ledger,
-# breach register.
-RIGHTS_ACKNOWLEDGE_WORKING_DAYS = env.int("RIGHTS_ACKNOWLEDGE_WORKING_DAYS", default=2)
-RIGHTS_COMPLETE_DAYS = env.int("RIGHTS_COMPLETE_DAYS", default=15)
-RIGHTS_EXTENSION_MAX_DAYS = env.int("RIGHTS_EXTENSION_MAX_DAYS", default=15)
-EMAIL_CHANGE_MAX_AGE_SECONDS = env.int("EMAIL_CHANGE_MAX_AGE_SECONDS", default=2 * 24 * 3600)
-# Append-only file of erased subject ids, kept OUTSIDE the database (and its backups) so that
-# `manage.py replay_erasures` can re-apply erasures after a restore.
-ERASURE_LEDGER_FILE = env.path(
-    "ERASURE_LEDGER_FILE", default=BASE_DIR / "var" / "erasure-ledger.jsonl"
-)
-BREACH_NOTIFY_HOURS = env.int("BREACH_NOTIFY_HOURS", default=72)
-
-# Audit trail (audit/): seals, verification, reviewer views.
-# An actor who accesses more customers than this within one hour appears in the bulk-access alerts.
-AUDIT_BULK_ACCESS_THRESHOLD = env.int("AUDIT_BULK_ACCESS_THRESHOLD", default=50)
-# seal_audit_log waits at most this long for transactions older than its high-water mark.
-AUDIT_SEAL_WAIT_SECONDS = env.float("AUDIT_SEAL_WAIT_SECONDS", default=30.0)
-# Rows per page in the access-log explorer.
-AUDIT_PAGE_SIZE = env.int("AUDIT_PAGE_SIZE", default=50)
 # Mobile app API and devices (devices/): bearer tokens expire after this many days; request bodies
 # over this many bytes are refused with 413 (checked before Django's DATA_UPLOAD_MAX_MEMORY_SIZE).
 DEVICES_TOKEN_TTL_DAYS = env.int("DEVICES_TOKEN_TTL_DAYS", default=90)
@@ -191,3 +171,24 @@ CARE_COMPLAINT_ACK_WORKING_DAYS = env.int("CARE_COMPLAINT_ACK_WORKING_DAYS", def
 CARE_COMPLAINT_RESOLVE_DAYS = env.int("CARE_COMPLAINT_RESOLVE_DAYS", default=15)
 # Questions and support requests: answer within this many working days.
 CARE_REQUEST_DUE_WORKING_DAYS = env.int("CARE_REQUEST_DUE_WORKING_DAYS", default=5)
+
+# Audit trail (audit/): seals, verification, reviewer views.
+# An actor who accesses more customers than this within one hour appears in the bulk-access alerts.
+AUDIT_BULK_ACCESS_THRESHOLD = env.int("AUDIT_BULK_ACCESS_THRESHOLD", default=50)
+# seal_audit_log waits at most this long for transactions older than its high-water mark.
+AUDIT_SEAL_WAIT_SECONDS = env.float("AUDIT_SEAL_WAIT_SECONDS", default=30.0)
+# Rows per page in the access-log explorer.
+AUDIT_PAGE_SIZE = env.int("AUDIT_PAGE_SIZE", default=50)
+
+# Data-subject rights (rights app): legal clocks (Decree 356/2025), email change, erasure ledger,
+# breach register.
+RIGHTS_ACKNOWLEDGE_WORKING_DAYS = env.int("RIGHTS_ACKNOWLEDGE_WORKING_DAYS", default=2)
+RIGHTS_COMPLETE_DAYS = env.int("RIGHTS_COMPLETE_DAYS", default=15)
+RIGHTS_EXTENSION_MAX_DAYS = env.int("RIGHTS_EXTENSION_MAX_DAYS", default=15)
+EMAIL_CHANGE_MAX_AGE_SECONDS = env.int("EMAIL_CHANGE_MAX_AGE_SECONDS", default=2 * 24 * 3600)
+# Append-only file of erased subject ids, kept OUTSIDE the database (and its backups) so that
+# `manage.py replay_erasures` can re-apply erasures after a restore.
+ERASURE_LEDGER_FILE = env.path(
+    "ERASURE_LEDGER_FILE", default=BASE_DIR / "var" / "erasure-ledger.jsonl"
+)
+BREACH_NOTIFY_HOURS = env.int("BREACH_NOTIFY_HOURS", default=72)

@@ -18,4 +18,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("audit/", include("audit.urls")),
 ]

@@ -52,19 +52,6 @@ def reviewer(db):
     return factories.make_staff(email="reviewer@excelcrm.example", role="Compliance reviewer")
 
 
-@pytest.fixture(autouse=True)
-def _erasure_ledger_file(settings, tmp_path):
-    """Each test writes its own erasure ledger file (never the developer's var/)."""
-    settings.ERASURE_LEDGER_FILE = tmp_path / "erasure-ledger.jsonl"
-
-
-@pytest.fixture
-def customer_client(client, customer):
-    """A test client signed in as the ``customer`` fixture."""
-    client.force_login(customer.user)
-    return client
-
-
 @pytest.fixture
 def declare():
     """Declare a purpose for a logged-in test client through the admin's purpose page."""
@@ -93,27 +80,62 @@ def seal_wait(settings):
     settings.AUDIT_SEAL_WAIT_SECONDS = 0
 
 
-@pytest.fixture(autouse=True)
-def _reference_data_for_transactional_tests(request):
-    """Put back the data migrations create (purposes, roles, policy 1.0, role permissions).
+def _reseed_reference_data():
+    import importlib
 
-    Transactional tests (browser journeys, backup restore) end with a flush; the next one would
-    otherwise start without purposes or a policy version.
-    """
+    from django.apps import apps
+
+    migration = importlib.import_module("consent.migrations.0002_purposes_roles_policy_v1")
+    migration.forwards(apps, None)
+
+
+@pytest.fixture
+def reference_data(db):
+    """Purposes, roles and policy 1.0 (from a data migration), present even after a flush."""
+    _reseed_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_in_transactional_tests(request):
+    """pytest-django's flush after each transactional or live-server test also empties the
+    data-migration rows (purposes, roles, policy 1.0); put them back before the next such test."""
     marker = request.node.get_closest_marker("django_db")
-    if marker is None or not marker.kwargs.get("transaction"):
+    transactional = bool(
+        marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    ) or bool({"live_server", "transactional_db"} & set(request.fixturenames))
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        _reseed_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def _erasure_ledger_file(settings, tmp_path):
+    """Each test writes its own erasure ledger file (never the developer's var/)."""
+    settings.ERASURE_LEDGER_FILE = tmp_path / "erasure-ledger.jsonl"
+
+
+@pytest.fixture
+def customer_client(client, customer):
+    """A test client signed in as the ``customer`` fixture."""
+    client.force_login(customer.user)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _role_permissions_in_transactional_tests(request, _reference_data_in_transactional_tests):
+    """After a flush, also put back the admin permissions each app's ``0002_role_permissions``
+    migration grants to the roles (idempotent)."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(
+        marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    ) or bool({"live_server", "transactional_db"} & set(request.fixturenames))
+    if not transactional:
         return
-    request.getfixturevalue("transactional_db")
     import importlib
 
     from django.apps import apps
     from django.contrib.auth.models import Group, Permission
 
-    from consent.models import Purpose
-
-    if Purpose.objects.exists():
-        return
-    importlib.import_module("consent.migrations.0002_purposes_roles_policy_v1").forwards(apps, None)
     for app_config in apps.get_app_configs():
         try:
             module = importlib.import_module(f"{app_config.name}.migrations.0002_role_permissions")

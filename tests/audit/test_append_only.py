@@ -119,9 +119,7 @@ def test_the_erasure_gate_lets_history_values_be_blanked_and_records_itself(cust
     history_id = customer.history.get().history_id
     with access_context(actor=superuser, channel=Channel.COMMAND, reference="DSR-42"):
         with erasure_gate(reason="Erasure request DSR-42", approved_by=superuser) as use:
-            customer.history.filter(history_id=history_id).update(
-                contact_person="", phone=""
-            )
+            customer.history.filter(history_id=history_id).update(contact_person="", phone="")
     row = customer.history.get(history_id=history_id)
     assert (row.contact_person, str(row.phone)) == ("", "")
     gate = GateUse.objects.get()

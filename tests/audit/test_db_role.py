@@ -47,8 +47,10 @@ def test_every_append_only_table_is_covered():
     assert {"audit_seal", "consent_consentrecord", "accounts_historicaluser"} <= set(tables)
 
 
-@pytest.mark.parametrize("table", ["consent_accesslog", "consent_consentrecord",
-                                   "accounts_historicalcustomer", "audit_seal"])
+@pytest.mark.parametrize(
+    "table",
+    ["consent_accesslog", "consent_consentrecord", "accounts_historicalcustomer", "audit_seal"],
+)
 def test_the_portal_role_cannot_change_or_unprotect_audit_tables(portal_role, table):
     refused(portal_role, f"UPDATE {table} SET id = id", "permission denied")
     refused(portal_role, f"DELETE FROM {table}", "permission denied")

@@ -40,8 +40,9 @@ def test_seals_chain_and_cover_every_row_once(two_seals):
     assert (second.first_id, second.last_id, second.row_count) == (row_ids[2] + 1, row_ids[5], 3)
     assert first.prev_digest == GENESIS_DIGEST
     assert second.prev_digest == first.digest
-    assert compute_digest(prev_digest=first.digest, first_id=second.first_id,
-                          last_id=second.last_id) == (second.digest, 3)
+    assert compute_digest(
+        prev_digest=first.digest, first_id=second.first_id, last_id=second.last_id
+    ) == (second.digest, 3)
 
 
 def test_sealing_twice_with_nothing_new_seals_nothing(two_seals, capsys):
@@ -53,13 +54,38 @@ def test_sealing_twice_with_nothing_new_seals_nothing(two_seals, capsys):
 def test_the_canonical_form_is_fixed_field_order_utc_iso():
     import datetime
 
-    at = datetime.datetime(2026, 11, 26, 15, 4, 5, 6, tzinfo=datetime.timezone(
-        datetime.timedelta(hours=7)))
-    row = (7, at, 3, 9, "complaints", "T-1", "view", "phone", "audit", "r1", "10.0.0.1", "allowed")
-    assert canonical_line(row) == (
-        b'[7,"2026-11-26T08:04:05.000006Z",3,9,"complaints","T-1","view","phone","audit",'
-        b'"r1","10.0.0.1","allowed"]\n'
+    at = datetime.datetime(
+        2026, 11, 26, 15, 4, 5, 6, tzinfo=datetime.timezone(datetime.timedelta(hours=7))
     )
+    row = (7, at, None, 9, "complaints", "T\t1\\x", "view", "phone", "audit", "r1", None, "ok")
+    assert canonical_line(row) == (
+        b"7\t2026-11-26T08:04:05.000006Z\t\\N\t9\tcomplaints\tT\\t1\\\\x\tview\tphone\taudit\t"
+        b"r1\t\\N\tok\n"
+    )
+
+
+def test_the_database_and_python_serialise_rows_identically():
+    """PostgreSQL hashes COPY output; SQLite rows go through canonical_line: same bytes."""
+    import hashlib
+
+    from audit.sealing import CANONICAL_COLUMNS, _hash_rows
+
+    tricky = "Khiếu nại\t#1\n\\path\r\x0b\x0c\x08\x01 \"quoted\" 'single' ✓"
+    with access_context(
+        actor=None,
+        channel=Channel.COMMAND,
+        purpose="complaints",
+        reference=tricky,
+        ip="2001:db8::1",
+    ):
+        access_record(subjects=[1, None], action="view", fields=["phone"])
+    with access_context(actor=None, channel=Channel.COMMAND, ip="192.168.0.1"):
+        access_record(subjects=[2], action="view")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(CANONICAL_COLUMNS)} FROM consent_accesslog ORDER BY id")
+        rows = cursor.fetchall()
+    body = hashlib.sha256(b"".join(canonical_line(row) for row in rows)).hexdigest()
+    assert _hash_rows(rows[0][0], rows[-1][0]) == (body, 3)
 
 
 def test_verification_passes_and_is_recorded(two_seals, capsys):
@@ -161,3 +187,18 @@ def test_since_limits_the_work_to_later_seals(two_seals):
     result = verify_seals(since=since)
     assert (result.ok, result.seals_checked, result.rows_checked) == (True, 1, 3)
     assert verify_seals().first_bad == two_seals[0]
+
+
+def test_verify_rejects_a_bad_since_date():
+    with pytest.raises(CommandError, match="--since"):
+        call_command("verify_audit_log", "--since", "last tuesday")
+
+
+def test_max_rows_splits_sealing_into_chained_seals(seal_wait, capsys):
+    log_rows(5)
+    call_command("seal_audit_log", "--max-rows", "2")
+    call_command("seal_audit_log", "--max-rows", "2")
+    call_command("seal_audit_log", "--max-rows", "2")
+    assert [s.row_count for s in Seal.objects.order_by("first_id")] == [2, 2, 1]
+    assert "Sealed rows" in capsys.readouterr().out
+    assert verify_seals().ok

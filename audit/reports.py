@@ -1,0 +1,192 @@
+"""Reports over the access log for a period: weekly volume per purpose (as SVG), top actors,
+denied attempts, bulk-access alerts and accesses under a purpose the actor was not granted.
+
+"Granted at that time" uses ``GrantSnapshot`` (see ``audit/grants.py``): for each access, the
+actor's latest snapshot taken at or before the access. An allowed access with a purpose is
+flagged when that snapshot does not hold the purpose, or when no snapshot existed yet. Reviewers
+reveal under ``complaints`` in the audit channel only; that is their role's grant, not a group's.
+"""
+
+from __future__ import annotations
+
+import datetime
+import operator
+from dataclasses import dataclass
+from functools import reduce
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Concat, TruncHour, TruncWeek
+
+from consent.context import Channel
+from consent.models import AccessLog, Purpose
+
+from .forms import local_zone
+from .models import GrantSnapshot
+from .selectors import REVIEWER_PURPOSE
+
+LIST_LIMIT = 100
+MAX_SUSPICIOUS_TRIPLES = 50
+PALETTE = ["#0b5394", "#e69138", "#6aa84f", "#a64d79", "#cc0000", "#999999"]
+
+
+def _period(start: datetime.datetime, end: datetime.datetime) -> QuerySet[AccessLog]:
+    return AccessLog.objects.filter(at__gte=start, at__lt=end)
+
+
+@dataclass
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    color: str
+    label: str
+
+
+@dataclass
+class Chart:
+    width: int
+    height: int
+    bars: list[Bar]
+    legend: list[tuple[str, str]]
+    weeks: list[tuple[float, str, int]]  # (x of label, week label, total)
+    max_total: int
+    empty: bool
+
+
+def weekly_by_purpose(start: datetime.datetime, end: datetime.datetime) -> Chart:
+    """Return a stacked bar chart (one bar per week, one colour per purpose) laid out for SVG."""
+    rows = (
+        _period(start, end)
+        .annotate(week=TruncWeek("at", tzinfo=local_zone()))
+        .values("week", "purpose")
+        .annotate(n=Count("id"))
+        .order_by("week", "purpose")
+    )
+    names = {p.code: p.name for p in Purpose.objects.all()}
+    codes = [*names, ""]
+    colors = {code: PALETTE[i % len(PALETTE)] for i, code in enumerate(codes)}
+    weeks: dict[datetime.date, dict[str, int]] = {}
+    for row in rows:
+        weeks.setdefault(row["week"].date(), {})[row["purpose"]] = row["n"]
+    width, height, left, bottom, top = 720, 260, 50, 30, 10
+    plot_h = height - bottom - top
+    max_total = max((sum(v.values()) for v in weeks.values()), default=0)
+    slot = (width - left) / max(len(weeks), 1)
+    bars, labels = [], []
+    for i, (week, counts) in enumerate(sorted(weeks.items())):
+        x = left + i * slot + slot * 0.15
+        y = float(height - bottom)
+        for code in codes:
+            n = counts.get(code, 0)
+            if not n:
+                continue
+            h = plot_h * n / max_total
+            y -= h
+            label = names.get(code, "—")
+            bars.append(Bar(x, y, slot * 0.7, h, colors[code], f"{week:%Y-%m-%d} {label}: {n}"))
+        labels.append((x + slot * 0.35, f"{week:%d/%m}", sum(counts.values())))
+    legend = [(colors[code], names.get(code, "—")) for code in codes]
+    return Chart(width, height, bars, legend, labels, max_total, not weeks)
+
+
+def top_actors(start: datetime.datetime, end: datetime.datetime) -> list[dict[str, Any]]:
+    """Return actors by number of distinct customers accessed, most first (self-access excluded)."""
+    return list(
+        _period(start, end)
+        .exclude(actor_id=None)
+        .exclude(purpose="", channel=Channel.PORTAL)
+        .values("actor_id")
+        .annotate(customers=Count("customer_id", distinct=True), accesses=Count("id"))
+        .order_by("-customers", "actor_id")[:20]
+    )
+
+
+def denied_attempts(start: datetime.datetime, end: datetime.datetime) -> list[AccessLog]:
+    """Return the newest refused attempts in the period."""
+    return list(_period(start, end).filter(outcome=AccessLog.Outcome.DENIED)[:LIST_LIMIT])
+
+
+def bulk_access_alerts(start: datetime.datetime, end: datetime.datetime) -> list[dict[str, Any]]:
+    """Return (actor, hour) pairs where the actor accessed more than N distinct customers.
+
+    Hours are clock hours in the display time zone; N is ``AUDIT_BULK_ACCESS_THRESHOLD``.
+    """
+    threshold = settings.AUDIT_BULK_ACCESS_THRESHOLD
+    return list(
+        _period(start, end)
+        .exclude(actor_id=None)
+        .annotate(hour=TruncHour("at", tzinfo=local_zone()))
+        .values("actor_id", "hour")
+        .annotate(customers=Count("customer_id", distinct=True))
+        .filter(customers__gt=threshold)
+        .order_by("-hour", "-customers")[:LIST_LIMIT]
+    )
+
+
+def _granted_throughout(
+    snapshots: list[GrantSnapshot],
+    start: datetime.datetime,
+    end: datetime.datetime,
+    purpose: str,
+    channel: str,
+) -> bool:
+    """Return True if every snapshot in force during [start, end) grants ``purpose``."""
+    in_force = [s for s in snapshots if s.at < end]
+    before = [s for s in in_force if s.at <= start]
+    relevant = before[-1:] + [s for s in in_force if s.at > start]
+    if not relevant or relevant[0].at > start:
+        return False  # part of the period has no grant on record
+    reviewer_reveal = channel == Channel.AUDIT and purpose == REVIEWER_PURPOSE
+    return all(
+        f",{purpose}," in s.purposes or (reviewer_reveal and s.is_reviewer) for s in relevant
+    )
+
+
+def ungranted_accesses(start: datetime.datetime, end: datetime.datetime) -> list[Any]:
+    """Return allowed accesses whose purpose the actor was not granted at that time.
+
+    First the distinct (actor, purpose, channel) triples of the period are checked against the
+    actors' snapshots in Python; only triples not granted throughout the period are looked up row
+    by row (each row joined to the snapshot in force at its time).
+    """
+    base = (
+        _period(start, end)
+        .filter(outcome=AccessLog.Outcome.ALLOWED)
+        .exclude(purpose="")
+        .exclude(actor_id=None)
+    )
+    triples = list(base.values_list("actor_id", "purpose", "channel").distinct())
+    snapshots: dict[int, list[GrantSnapshot]] = {}
+    for snap in GrantSnapshot.objects.filter(
+        user_id__in={actor for actor, _p, _c in triples}, at__lt=end
+    ).order_by("at", "id"):
+        snapshots.setdefault(snap.user_id, []).append(snap)
+    suspicious = [
+        Q(actor_id=actor, purpose=purpose, channel=channel)
+        for actor, purpose, channel in triples
+        if not _granted_throughout(snapshots.get(actor, []), start, end, purpose, channel)
+    ]
+    if not suspicious:
+        return []
+    if len(suspicious) <= MAX_SUSPICIOUS_TRIPLES:
+        base = base.filter(reduce(operator.or_, suspicious))
+    # Beyond that many, the row-by-row check runs on the whole period: with that many ungranted
+    # triples, the newest LIST_LIMIT flagged rows are found long before the period's end.
+    snapshot = GrantSnapshot.objects.filter(
+        user_id=OuterRef("actor_id"), at__lte=OuterRef("at")
+    ).order_by("-at", "-id")
+    reviewer_reveal = Q(channel=Channel.AUDIT, purpose=REVIEWER_PURPOSE, granted_reviewer=True)
+    return list(
+        base.annotate(
+            # No snapshot before the access: nothing was granted (flagged, shown as such).
+            granted=Coalesce(Subquery(snapshot.values("purposes")[:1]), Value("")),
+            granted_reviewer=Coalesce(Subquery(snapshot.values("is_reviewer")[:1]), Value(False)),
+            needle=Concat(Value(","), F("purpose"), Value(",")),
+        )
+        .exclude(granted__contains=F("needle"))
+        .exclude(reviewer_reveal)
+        .order_by("-at", "-id")[:LIST_LIMIT]
+    )
