@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
@@ -47,7 +48,7 @@ def system_actor() -> User:
             user.set_unusable_password()
             user.full_clean(exclude=["password"])
             user.save()
-    except IntegrityError:
-        # Another run created it at the same moment.
+    except (IntegrityError, ValidationError):
+        # Another run created it at the same moment (caught by the constraint or its validation).
         return User.objects.get(email__iexact=email)
     return user
