@@ -36,24 +36,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from consent.access import ACCESS_LOG_COLUMNS
 from consent.models import AccessLog
 
 from .models import GENESIS_DIGEST, Seal, Verification
 
-CANONICAL_COLUMNS = (
-    "id",
-    "at",
-    "actor_id",
-    "customer_id",
-    "purpose",
-    "reference",
-    "action",
-    "fields",
-    "channel",
-    "request_id",
-    "ip_address",
-    "outcome",
-)
+CANONICAL_COLUMNS = ("id", *ACCESS_LOG_COLUMNS)
 HEADER = b"excelcrm-accesslog-seal-v1\n"
 # One sealer at a time (two cron runs overlapping would otherwise fork the chain); requests never
 # take this lock.

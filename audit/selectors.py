@@ -136,20 +136,7 @@ def access_log_csv(flt: AccessFilter, *, zone: str, chunk: int = 5000) -> Iterat
         return
     local = ZoneInfo(zone)
     writer = csv.writer(_Echo(), lineterminator="\n")
-    columns = (
-        "id",
-        "at",
-        "actor_id",
-        "customer_id",
-        "purpose",
-        "reference",
-        "action",
-        "fields",
-        "channel",
-        "request_id",
-        "ip_address",
-        "outcome",
-    )
+    columns = ("id", *access.ACCESS_LOG_COLUMNS)
     after: tuple[datetime.datetime, int] | None = None
     while True:
         page = qs
