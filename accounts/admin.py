@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from consent.context import require_context
+from security.locking import OptimisticLockAdminMixin
 
 from . import services
 from .forms import clean_name
@@ -75,7 +76,7 @@ class PolicyVersionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(SimpleHistoryAdmin):
+class CustomerAdmin(OptimisticLockAdminMixin, SimpleHistoryAdmin):
     form = CustomerAdminForm
     list_display = ["business_name", "contact_person", "phone", "user", "created_at"]
     list_select_related = ["user"]
@@ -124,7 +125,7 @@ class UserAdminForm(ReasonFormMixin):
 
 
 @admin.register(User)
-class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
+class UserAdmin(OptimisticLockAdminMixin, SimpleHistoryAdmin, DjangoUserAdmin):
     form = UserAdminForm
     add_form = UserAddForm
     list_display = ["email", "is_staff", "is_active", "date_joined"]

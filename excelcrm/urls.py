@@ -10,6 +10,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="accounts:signup", permanent=False)),
     path("", include("accounts.urls")),
     path("", include("consent.urls")),
+    path("", include("security.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

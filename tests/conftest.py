@@ -50,3 +50,54 @@ def account_manager(db):
 @pytest.fixture
 def reviewer(db):
     return factories.make_staff(email="reviewer@excelcrm.example", role="Compliance reviewer")
+
+
+@pytest.fixture(autouse=True)
+def _plain_http(settings):
+    """The test client speaks plain HTTP: no HTTPS redirect, no secure-only cookies, no HSTS."""
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.SECURE_HSTS_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _staff_sessions_verified_by_second_factor(request, monkeypatch):
+    """``client.force_login(staff)`` gives a session that passed the second factor too.
+
+    Staff pages (/admin/, /audit/) require a one-time code (security/middleware.py). So that tests
+    of other features can keep logging staff in with ``force_login``, the patched method gives a
+    staff user a confirmed authenticator device and marks the session verified by it. Tests marked
+    ``@pytest.mark.real_otp`` see the real behaviour (a password alone reaches no staff page).
+    """
+    if request.node.get_closest_marker("real_otp"):
+        return
+    from django.test import Client
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if not (user.is_staff or user.is_superuser):
+            return
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="pytest", confirmed=True)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
