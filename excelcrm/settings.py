@@ -244,6 +244,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "security.views.lockout"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+AXES_USERNAME_CALLABLE = "security.backends.lockout_username"
 AXES_VERBOSE = False
 
 # Rate limits on POSTs per client IP: (name, path regex, requests, seconds). Password-reset paths

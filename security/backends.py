@@ -22,3 +22,17 @@ class LockoutBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def lockout_username(request: HttpRequest, credentials: dict | None) -> str | None:
+    """Return the sign-in name being tried, lower-cased, whichever key the caller used.
+
+    Forms post ``username``; an API may authenticate with ``email=``. Lower-casing makes
+    ``A@x.vn`` and ``a@x.vn`` count against the same account, as logins are case-insensitive.
+    """
+    for source in (credentials or {}, getattr(request, "POST", {}) or {}):
+        for key in ("username", "email"):
+            value = source.get(key)
+            if value:
+                return str(value).strip().lower()[:255]
+    return None

@@ -1,0 +1,15 @@
+"""Without the real_otp marker, force_login'd staff are second-factor verified (tests/conftest.py)."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_force_login_staff_reaches_the_admin(client, superuser):
+    client.force_login(superuser)
+    assert client.get("/admin/").status_code == 200
+
+
+def test_force_login_customer_is_not_made_staff(client, customer):
+    client.force_login(customer.user)
+    assert client.get("/admin/").status_code == 302
