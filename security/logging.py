@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.log import AdminEmailHandler
@@ -22,9 +24,45 @@ EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 PHONE_RE = re.compile(r"(?<![\w/])(?:\+\d{1,3}|0)(?:[ .-]?\d){8,12}(?!\d)")
 
 
+# Values the current request posted (names typed into a form): scrubbed from anything logged
+# while it runs, since a name cannot be recognised by its shape.
+_request_values: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "security_request_values", default=()
+)
+MIN_SCRUBBED_VALUE_LENGTH = 4
+NOT_SCRUBBED_FIELDS = frozenset({"csrfmiddlewaretoken", "next", "language", "accept_policy",
+                                 "policy_version", "_save", "_continue"})
+
+
 def scrub(text: str) -> str:
-    """Return ``text`` with email addresses and phone numbers replaced by a marker."""
+    """Return ``text`` without email addresses, phone numbers and this request's posted values."""
+    for value in _request_values.get():
+        text = text.replace(value, REDACTED)
     return PHONE_RE.sub(REDACTED, EMAIL_RE.sub(REDACTED, text))
+
+
+class PostedValuesScrubMiddleware:
+    """Remember the request's posted values so that logs written meanwhile leave them out."""
+
+    def __init__(self, get_response: Callable[[Any], Any]):
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        values: tuple[str, ...] = ()
+        if request.method == "POST":
+            try:
+                values = tuple(sorted({
+                    value.strip() for key, items in request.POST.lists()
+                    if key not in NOT_SCRUBBED_FIELDS
+                    for value in items if len(value.strip()) >= MIN_SCRUBBED_VALUE_LENGTH
+                }, key=len, reverse=True))
+            except Exception:  # noqa: BLE001 - an unreadable body is the view's problem
+                values = ()
+        token = _request_values.set(values)
+        try:
+            return self.get_response(request)
+        finally:
+            _request_values.reset(token)
 
 
 class ScrubbingFormatter(logging.Formatter):
