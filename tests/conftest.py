@@ -52,13 +52,19 @@ def reviewer(db):
     return factories.make_staff(email="reviewer@excelcrm.example", role="Compliance reviewer")
 
 
-@pytest.fixture(autouse=True)
-def _plain_http(settings):
-    """The test client speaks plain HTTP: no HTTPS redirect, no secure-only cookies, no HSTS."""
-    settings.SECURE_SSL_REDIRECT = False
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.SECURE_HSTS_SECONDS = 0
+@pytest.fixture(autouse=True, scope="session")
+def _plain_http():
+    """Tests speak plain HTTP: no HTTPS redirect, no secure-only cookies, no HSTS.
+
+    Session-scoped, so that it also holds for the session-wide ``live_server`` of browser tests.
+    """
+    from django.test.utils import override_settings
+
+    override = override_settings(SECURE_SSL_REDIRECT=False, SESSION_COOKIE_SECURE=False,
+                                 CSRF_COOKIE_SECURE=False, SECURE_HSTS_SECONDS=0)
+    override.enable()
+    yield
+    override.disable()
 
 
 @pytest.fixture(autouse=True)
