@@ -178,8 +178,8 @@ def main() -> int:
             print(f"\n== {name}: {attempted} requests in {wall:.1f} s "
                   f"({attempted / wall:.1f}/s), concurrency {args.concurrency}")
             print(f"   successes {ok}, errors {errors}, statuses {dict(statuses)}")
-            print(f"   latency p50 {quantiles[49] * 1000:.0f} ms, p95 {quantiles[94] * 1000:.0f} ms,"
-                  f" max {max(latencies or [0]) * 1000:.0f} ms")
+            print(f"   latency p50 {quantiles[49] * 1000:.0f} ms, "
+                  f"p95 {quantiles[94] * 1000:.0f} ms, max {max(latencies or [0]) * 1000:.0f} ms")
             print(f"   stored (customers, consent records): {stored}; successes: {ok}")
             if errors or any(int(count) != ok for count in stored):
                 failed = True

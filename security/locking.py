@@ -50,8 +50,9 @@ def field_values(instance: models.Model, names: list[str]) -> dict[str, Any]:
 
 def version_token(values: dict[str, Any]) -> str:
     """Return the signed fingerprints of ``values``."""
-    return signing.dumps({name: _fingerprint(value) for name, value in values.items()},
-                         salt=_SIGNING_SALT, compress=True)
+    return signing.Signer(salt=_SIGNING_SALT).sign_object(
+        {name: _fingerprint(value) for name, value in values.items()}, compress=True
+    )
 
 
 class OptimisticLockFormMixin(forms.ModelForm):
@@ -87,8 +88,9 @@ class OptimisticLockFormMixin(forms.ModelForm):
             return cleaned
         current = self._current_values(lock=True)
         try:
-            loaded = signing.loads(self.data.get(self.add_prefix(VERSION_FIELD), ""),
-                                   salt=_SIGNING_SALT)
+            loaded = signing.Signer(salt=_SIGNING_SALT).unsign_object(
+                self.data.get(self.add_prefix(VERSION_FIELD), "")
+            )
         except signing.BadSignature:
             loaded = {}
         changed = [name for name, value in current.items()

@@ -122,7 +122,9 @@ def verify(request: HttpRequest) -> HttpResponse:
     return render(request, "security/verify.html", {"form": form, "next": _next_url(request)})
 
 
-def lockout(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any) -> HttpResponse:
+def lockout(
+    request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
     """The page shown while a username or address is locked out (the same for every account)."""
     minutes = round(float(settings.AXES_COOLOFF_TIME) * 60)
     return render(request, "security/locked_out.html", {"minutes": minutes}, status=429)

@@ -1,4 +1,4 @@
-"""Without the real_otp marker, force_login'd staff are second-factor verified (tests/conftest.py)."""
+"""Without the real_otp marker, force_login'd staff are verified (fixture in tests/conftest.py)."""
 
 import pytest
 
