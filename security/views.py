@@ -8,10 +8,11 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
@@ -125,8 +126,16 @@ def verify(request: HttpRequest) -> HttpResponse:
 def lockout(
     request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any
 ) -> HttpResponse:
-    """The page shown while a username or address is locked out (the same for every account)."""
+    """The page shown while a username or address is locked out (the same for every account).
+
+    API clients (paths under /api/, or asking for JSON) get the same message as JSON.
+    """
     minutes = round(float(settings.AXES_COOLOFF_TIME) * 60)
+    if request.path_info.startswith("/api/") or "json" in request.headers.get("Accept", ""):
+        message = _("There were too many unsuccessful sign-in attempts. For your protection, "
+                    "signing in is paused for %(minutes)s minutes. Please try again later.")
+        return JsonResponse({"detail": message % {"minutes": minutes}, "code": "locked_out"},
+                            status=429)
     return render(request, "security/locked_out.html", {"minutes": minutes}, status=429)
 
 

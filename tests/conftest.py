@@ -79,20 +79,21 @@ def _fresh_cache():
 
 @pytest.fixture(autouse=True)
 def _staff_sessions_verified_by_second_factor(request, monkeypatch):
-    """``client.force_login(staff)`` gives a session that passed the second factor too.
+    """``client.force_login(staff)`` and ``client.login(...)`` give a verified session.
 
     Staff pages (/admin/, /audit/) require a one-time code (security/middleware.py). So that tests
-    of other features can keep logging staff in with ``force_login``, the patched method gives a
-    staff user a confirmed authenticator device and marks the session verified by it. Tests marked
-    ``@pytest.mark.real_otp`` see the real behaviour (a password alone reaches no staff page).
+    of other features can keep logging staff in with the test client, its internal ``_login``
+    (used by both ``force_login`` and ``login``) gives a staff user a confirmed authenticator
+    device and marks the session verified by it. Tests marked ``@pytest.mark.real_otp`` see the
+    real behaviour (a password alone reaches no staff page).
     """
     if request.node.get_closest_marker("real_otp"):
         return
     from django.test import Client
 
-    original = Client.force_login
+    original = Client._login
 
-    def force_login(self, user, backend=None):
+    def _login(self, user, backend=None):
         original(self, user, backend)
         if not (user.is_staff or user.is_superuser):
             return
@@ -106,4 +107,4 @@ def _staff_sessions_verified_by_second_factor(request, monkeypatch):
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
 
-    monkeypatch.setattr(Client, "force_login", force_login)
+    monkeypatch.setattr(Client, "_login", _login)

@@ -13,3 +13,10 @@ def test_force_login_staff_reaches_the_admin(client, superuser):
 def test_force_login_customer_is_not_made_staff(client, customer):
     client.force_login(customer.user)
     assert client.get("/admin/").status_code == 302
+
+
+def test_client_login_staff_reaches_the_admin_too(client, superuser):
+    from tests.factories import PASSWORD
+
+    assert client.login(username=superuser.email, password=PASSWORD)
+    assert client.get("/admin/").status_code == 200

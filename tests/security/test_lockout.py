@@ -117,3 +117,47 @@ def test_the_lockout_page_is_translated(client, customer):
     assert "too many unsuccessful sign-in attempts" in en.content.decode()
     assert "too many unsuccessful sign-in attempts" not in vi.content.decode()
     assert vi.status_code == en.status_code == 429
+
+
+def _login_routes() -> list[str]:
+    """Every sign-in or token URL of the project (from the resolver: covers later APIs too)."""
+    from tests.security.test_object_access import PARAM_RE, all_routes
+
+    return sorted({
+        "/" + route for route, name in all_routes()
+        if name and re.search(r"login|token", name) and "logout" not in name
+        and not PARAM_RE.search(route)
+    })
+
+
+def test_every_sign_in_route_locks_after_five_failures(client, customer):
+    routes = _login_routes()
+    assert {"/account/login/", "/admin/login/"} <= set(routes)
+    for n, url in enumerate(routes):
+        ip = f"10.3.{n}.1"
+        is_api = url.startswith("/api/")
+        for _ in range(5):
+            body = {"username": customer.user.email, "email": customer.user.email,
+                    "password": "wrong-password-1"}
+            if is_api:
+                client.post(url, body, content_type="application/json", REMOTE_ADDR=ip)
+            else:
+                client.post(url, body, REMOTE_ADDR=ip)
+        good = {"username": customer.user.email, "email": customer.user.email,
+                "password": PASSWORD}
+        response = (client.post(url, good, content_type="application/json", REMOTE_ADDR=ip)
+                    if is_api else client.post(url, good, REMOTE_ADDR=ip))
+        assert response.status_code == 429, url
+        client.logout()
+        from axes.models import AccessAttempt
+
+        AccessAttempt.objects.all().delete()
+
+
+def test_api_clients_get_the_lockout_as_json(client, customer):
+    url = reverse("accounts:login")
+    _fail(client, url, customer.user.email, ip="10.0.5.1")
+    response = client.post(url, {"username": customer.user.email, "password": "x"},
+                           REMOTE_ADDR="10.0.5.1", HTTP_ACCEPT="application/json")
+    assert response.status_code == 429
+    assert response.json()["code"] == "locked_out"
