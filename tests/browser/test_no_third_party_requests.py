@@ -17,7 +17,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from tests.factories import PASSWORD, make_customer, make_staff
 from tests.security.helpers import totp_code
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    # serialized_rollback: the flush after this test would otherwise drop the data that
+    # migrations load (purposes, policy 1.0), which later tests rely on.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 CHROMIUM = shutil.which("chromium")
 if not CHROMIUM:

@@ -10,7 +10,12 @@ from django.db import connection
 
 from tests.factories import make_customer
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    # serialized_rollback: the flush after this test would otherwise drop the data that
+    # migrations load (purposes, policy 1.0), which later tests rely on.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 @pytest.fixture

@@ -75,10 +75,19 @@ def test_admin_login_form_never_fails(unlimited, superuser, username, password, 
     assert response.status_code == 200
 
 
+def _password_reset_url() -> str | None:
+    """The customer password-reset request page, found by URL name (issue 6 adds it)."""
+    for name in ("accounts:password_reset", "account:password_reset", "password_reset"):
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return None
+
+
 def test_password_reset_form_never_fails(unlimited, customer):
-    try:
-        url = reverse("accounts:password_reset")
-    except NoReverseMatch:
+    url = _password_reset_url()
+    if url is None:
         pytest.skip("no customer password reset yet (issue 6)")
 
     @FUZZ
