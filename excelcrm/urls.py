@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("consent.urls")),
     path("", include("devices.urls")),
     path("api/v1/", include("devices.api_urls")),
+    path("", include("security.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

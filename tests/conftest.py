@@ -62,3 +62,59 @@ def declare():
         return response
 
     return _declare
+@pytest.fixture(autouse=True, scope="session")
+def _plain_http():
+    """Tests speak plain HTTP: no HTTPS redirect, no secure-only cookies, no HSTS.
+
+    Session-scoped, so that it also holds for the session-wide ``live_server`` of browser tests.
+    """
+    from django.test.utils import override_settings
+
+    override = override_settings(SECURE_SSL_REDIRECT=False, SESSION_COOKIE_SECURE=False,
+                                 CSRF_COOKIE_SECURE=False, SECURE_HSTS_SECONDS=0)
+    override.enable()
+    yield
+    override.disable()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _staff_sessions_verified_by_second_factor(request, monkeypatch):
+    """``client.force_login(staff)`` and ``client.login(...)`` give a verified session.
+
+    Staff pages (/admin/, /audit/) require a one-time code (security/middleware.py). So that tests
+    of other features can keep logging staff in with the test client, its internal ``_login``
+    (used by both ``force_login`` and ``login``) gives a staff user a confirmed authenticator
+    device and marks the session verified by it. Tests marked ``@pytest.mark.real_otp`` see the
+    real behaviour (a password alone reaches no staff page).
+    """
+    if request.node.get_closest_marker("real_otp"):
+        return
+    from django.test import Client
+
+    original = Client._login
+
+    def _login(self, user, backend=None):
+        original(self, user, backend)
+        if not (user.is_staff or user.is_superuser):
+            return
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="pytest", confirmed=True)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+    monkeypatch.setattr(Client, "_login", _login)
