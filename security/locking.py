@@ -32,20 +32,22 @@ def _fingerprint(value: Any) -> str:
     return hashlib.sha256(repr(value).encode()).hexdigest()[:16]
 
 
-def field_values(instance: models.Model, names: list[str]) -> dict[str, Any]:
-    """Return the stored value of each model field in ``names`` (m2m as a sorted pk list)."""
-    values: dict[str, Any] = {}
-    opts = instance._meta
-    for name in names:
-        try:
-            field = opts.get_field(name)
-        except Exception:  # noqa: BLE001 - a form-only field (such as the change reason)
-            continue
-        if field.many_to_many:
-            values[name] = sorted(getattr(instance, name).values_list("pk", flat=True))
-        elif getattr(field, "concrete", False) and not field.auto_created:
-            values[name] = field.value_from_object(instance)
-    return values
+def _comparable(field: forms.Field, value: Any) -> Any:
+    """Return ``value`` as the form field would render it (model instances as pks, lists sorted)."""
+    prepared = field.prepare_value(value)
+    if isinstance(prepared, list | tuple | set | frozenset):
+        return sorted(prepared, key=repr)
+    return prepared
+
+
+def form_values(form: forms.BaseForm, names: list[str]) -> dict[str, Any]:
+    """Return the initial value the (unbound) ``form`` shows in each field of ``names``.
+
+    Model fields and form-only fields that an admin form fills from related rows (such as a
+    customer's login email) alike: whatever the editor sees loaded is what the lock covers.
+    """
+    return {name: _comparable(form.fields[name], form.get_initial_for_field(form.fields[name], name))
+            for name in names if name in form.fields}
 
 
 def version_token(values: dict[str, Any]) -> str:
@@ -65,22 +67,25 @@ class OptimisticLockFormMixin(forms.ModelForm):
         "change is still right."
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, _snapshot: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.instance.pk is not None:
+        if self.instance.pk is not None and not _snapshot:
             self.fields[VERSION_FIELD].initial = version_token(self._current_values())
 
-    # Changed by signing in (a password re-hash), never by the editor.
-    lock_exclude = frozenset({VERSION_FIELD, "password", "last_login"})
+    # Changed by signing in (a password re-hash), never by the editor; the reason is never loaded.
+    lock_exclude = frozenset({VERSION_FIELD, "password", "last_login", "change_reason"})
 
     def _locked_names(self) -> list[str]:
-        return [name for name in self.fields if name not in self.lock_exclude]
+        return [name for name, field in self.fields.items()
+                if name not in self.lock_exclude and not field.disabled]
 
     def _current_values(self, *, lock: bool = False) -> dict[str, Any]:
+        """Fingerprint source: what a form freshly loaded from the stored row would show."""
         manager = type(self.instance)._default_manager
         queryset = manager.select_for_update() if lock else manager.all()
         fresh = queryset.get(pk=self.instance.pk)
-        return field_values(fresh, self._locked_names())
+        snapshot = type(self)(instance=fresh, _snapshot=True)
+        return form_values(snapshot, self._locked_names())
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -118,3 +118,20 @@ def _staff_sessions_verified_by_second_factor(request, monkeypatch):
         session.save()
 
     monkeypatch.setattr(Client, "_login", _login)
+
+
+@pytest.fixture
+def edit_version():
+    """Load an admin change form as an editor would; return its optimistic-lock field.
+
+    Change forms of personal data carry a signed fingerprint of what was loaded
+    (security/locking.py); a POST without it is refused as an edit conflict.
+    """
+    from security.locking import VERSION_FIELD
+
+    def _edit_version(client, url):
+        response = client.get(url)
+        assert response.status_code == 200, response.status_code
+        return {VERSION_FIELD: response.context["adminform"].form[VERSION_FIELD].value()}
+
+    return _edit_version

@@ -18,11 +18,14 @@ def _form_data(page) -> dict:
 
 
 @pytest.fixture
-def two_staff(superuser):
+def two_staff(superuser, declare):
     other = make_staff(email="second@excelcrm.example", superuser=True)
     first_client, second_client = Client(), Client()
     first_client.force_login(superuser)
     second_client.force_login(other)
+    # Personal values are shown and editable only under a declared purpose.
+    declare(first_client, "customer_care")
+    declare(second_client, "customer_care")
     return first_client, second_client
 
 
@@ -95,3 +98,25 @@ def test_user_admin_detects_a_group_change_made_meanwhile(two_staff, support_use
     assert response.context["adminform"].form.non_field_errors()
     support_user.refresh_from_db()
     assert support_user.language == "vi"
+
+
+def test_a_login_email_changed_meanwhile_is_a_conflict(two_staff, customer):
+    """The customer form's email is not a Customer field (it lives on the login): still locked."""
+    from accounts import services
+    from consent.context import access_context
+
+    first, _ = two_staff
+    url = reverse("admin:accounts_customer_change", args=[customer.pk])
+    data = _form_data(first.get(url))
+    with access_context(actor=customer.user, channel="portal"):
+        user = customer.user
+        user.email = "moi.doi@example.com"
+        services.user_update(user=user)
+    data.update(contact_person="Lê Văn Cường", change_reason="t")
+    response = first.post(url, data)
+    assert response.status_code == 200
+    errors = " ".join(response.context["adminform"].form.non_field_errors())
+    assert "Email" in errors or "email" in errors
+    customer.refresh_from_db()
+    assert customer.contact_person == "Nguyễn Văn An"
+    assert customer.user.email == "moi.doi@example.com"

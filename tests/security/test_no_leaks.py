@@ -70,7 +70,7 @@ def test_forced_server_error_during_signup_leaks_nothing(policy, settings, monke
 
 
 def test_signup_login_and_admin_edit_log_no_personal_values(client, policy, superuser,
-                                                            captured_log):
+                                                            captured_log, declare):
     client.post(reverse("accounts:signup"), _signup_data(policy))
     client.logout()
     for _ in range(6):  # failed logins and a lockout: axes logs the username
@@ -81,6 +81,7 @@ def test_signup_login_and_admin_edit_log_no_personal_values(client, policy, supe
     customer = Customer.objects.get(user__email=CANARY["email"])
     staff = Client()
     staff.force_login(superuser)
+    declare(staff, "customer_care")  # editing shows the values: it needs a purpose
     url = reverse("admin:accounts_customer_change", args=[customer.pk])
     page = staff.get(url)
     form = page.context["adminform"].form
