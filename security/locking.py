@@ -16,7 +16,6 @@ from typing import Any
 
 from django import forms
 from django.core import signing
-from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -46,7 +45,8 @@ def form_values(form: forms.BaseForm, names: list[str]) -> dict[str, Any]:
     Model fields and form-only fields that an admin form fills from related rows (such as a
     customer's login email) alike: whatever the editor sees loaded is what the lock covers.
     """
-    return {name: _comparable(form.fields[name], form.get_initial_for_field(form.fields[name], name))
+    fields = form.fields
+    return {name: _comparable(fields[name], form.get_initial_for_field(fields[name], name))
             for name in names if name in form.fields}
 
 
