@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import qrcode
@@ -128,12 +129,19 @@ def lockout(
 ) -> HttpResponse:
     """The page shown while a username or address is locked out (the same for every account).
 
-    API clients (paths under /api/, or asking for JSON) get the same message as JSON.
+    The app API (paths under /api/) gets it as RFC 9457 problem details, as every API error;
+    other clients asking for JSON get it as JSON.
     """
     minutes = round(float(settings.AXES_COOLOFF_TIME) * 60)
-    if request.path_info.startswith("/api/") or "json" in request.headers.get("Accept", ""):
-        message = _("There were too many unsuccessful sign-in attempts. For your protection, "
-                    "signing in is paused for %(minutes)s minutes. Please try again later.")
+    message = _("There were too many unsuccessful sign-in attempts. For your protection, "
+                "signing in is paused for %(minutes)s minutes. Please try again later.")
+    if request.path_info.startswith("/api/"):
+        body = {"type": "about:blank", "title": str(_("Too many failed sign-in attempts.")),
+                "status": 429, "detail": message % {"minutes": minutes},
+                "instance": request.path, "code": "locked_out"}
+        return HttpResponse(json.dumps(body, ensure_ascii=False), status=429,
+                            content_type="application/problem+json; charset=utf-8")
+    if "json" in request.headers.get("Accept", ""):
         return JsonResponse({"detail": message % {"minutes": minutes}, "code": "locked_out"},
                             status=429)
     return render(request, "security/locked_out.html", {"minutes": minutes}, status=429)

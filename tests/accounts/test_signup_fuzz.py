@@ -64,7 +64,8 @@ def no_rate_limits(settings):
     accept="on", language="vi",
 )
 def test_signup_never_fails_and_never_half_writes(
-    no_rate_limits, client, policy, business_name, contact_person, phone, email, password, accept, language
+    no_rate_limits, client, policy, business_name, contact_person, phone, email, password, accept,
+    language,
 ):
     client.logout()
     client.cookies["django_language"] = language

@@ -126,25 +126,29 @@ def _login_routes() -> list[str]:
     return sorted({
         "/" + route for route, name in all_routes()
         if name and re.search(r"login|token", name) and "logout" not in name
+        # an admin page listing stored tokens (devices_apitoken_changelist) signs no one in
+        and not re.search(r"_(changelist|add|change|delete|history)$", name)
         and not PARAM_RE.search(route)
     })
 
 
 def test_every_sign_in_route_locks_after_five_failures(client, customer):
     routes = _login_routes()
-    assert {"/account/login/", "/admin/login/"} <= set(routes)
+    assert {"/account/login/", "/admin/login/", "/api/v1/auth/token/"} <= set(routes)
     for n, url in enumerate(routes):
         ip = f"10.3.{n}.1"
         is_api = url.startswith("/api/")
         for _ in range(5):
             body = {"username": customer.user.email, "email": customer.user.email,
                     "password": "wrong-password-1"}
-            if is_api:
+            if is_api:  # the API refuses unknown keys: send only what its schema allows
+                body.pop("username")
                 client.post(url, body, content_type="application/json", REMOTE_ADDR=ip)
             else:
                 client.post(url, body, REMOTE_ADDR=ip)
-        good = {"username": customer.user.email, "email": customer.user.email,
-                "password": PASSWORD}
+        good = {"email": customer.user.email, "password": PASSWORD}
+        if not is_api:
+            good["username"] = customer.user.email
         response = (client.post(url, good, content_type="application/json", REMOTE_ADDR=ip)
                     if is_api else client.post(url, good, REMOTE_ADDR=ip))
         assert response.status_code == 429, url
@@ -161,3 +165,45 @@ def test_api_clients_get_the_lockout_as_json(client, customer):
                            REMOTE_ADDR="10.0.5.1", HTTP_ACCEPT="application/json")
     assert response.status_code == 429
     assert response.json()["code"] == "locked_out"
+
+
+# -- the app API's token endpoint (POST /api/v1/auth/token/) -------------------------------------
+
+TOKEN_URL = "/api/v1/auth/token/"
+
+
+def _token(client, email, password, ip):
+    return client.post(TOKEN_URL, {"email": email, "password": password},
+                       content_type="application/json", REMOTE_ADDR=ip)
+
+
+def test_api_token_locks_after_five_failures_even_with_the_right_password(client, customer):
+    from devices.models import ApiToken
+
+    email = customer.user.email
+    for _ in range(4):
+        assert _token(client, email, "wrong-password-1", "10.6.0.1").status_code == 401
+    # The fifth failure reaches the limit: it is answered with the lockout already.
+    assert _token(client, email, "wrong-password-1", "10.6.0.1").status_code == 429
+    response = _token(client, email, PASSWORD, "10.6.0.1")
+    assert response.status_code == 429
+    assert response["Content-Type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == 429 and body["code"] == "locked_out" and body["title"]
+    assert ApiToken.objects.count() == 0  # no token was issued while locked
+    # The lock is per username: the web sign-in of that login is locked too, from elsewhere.
+    web = client.post(reverse("accounts:login"), {"username": email, "password": PASSWORD},
+                      REMOTE_ADDR="10.6.0.2")
+    assert web.status_code == 429
+
+
+def test_api_token_locks_an_address_trying_many_usernames(client, customer):
+    from devices.models import ApiToken
+
+    for n in range(5):
+        _token(client, f"guess{n}@example.com", "wrong-password-1", "10.6.1.1")
+    response = _token(client, customer.user.email, PASSWORD, "10.6.1.1")
+    assert response.status_code == 429
+    assert ApiToken.objects.count() == 0
+    assert _token(client, customer.user.email, PASSWORD, "10.6.1.2").status_code == 201
+
