@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _production_env() -> dict[str, str]:
     env = {key: value for key, value in os.environ.items()
-           if key not in {"DEBUG", "HTTPS", "SECURE_HSTS_SECONDS"}}
+           if key not in {"DEBUG", "HTTPS", "SECURE_HSTS_SECONDS",
+                          # set by the browser tests for Playwright's event loop only
+                          "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update({
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "portal.excelcrm.example",
