@@ -132,3 +132,44 @@ def test_customer_and_api_routes_answer_404_for_another_customers_ids():
                 assert secret not in body, (url, secret)
             checked += 1
     assert checked >= len(candidates)  # at least /policy/<label>/
+
+
+def test_api_routes_answer_404_for_another_customers_ids_with_a_valid_token():
+    """Bearer-authenticated, as the app calls them: another customer's device is a 404."""
+    from consent.context import access_context
+    from devices.services import api_token_create, device_register
+
+    mine = make_customer(email="a@example.com", phone="+84911111111")
+    theirs = make_customer(email="b-secret@example.com", contact_person="Đỗ Quang Vinh",
+                           phone="+84922222222")
+    with access_context(actor=theirs.user, channel="api"):
+        device, _created = device_register(
+            customer=theirs, install_id="their-phone", platform="android",
+            model="Secret Model X", os_version="14", app_version="2.3.1")
+        api_token_create(user=theirs.user, name="their app")
+    with access_context(actor=mine.user, channel="api"):
+        raw, _token = api_token_create(user=mine.user, name="my app")
+    # The API's ids are device ids and ``mine`` has no device: every id of theirs is foreign.
+    candidates = sorted(owned_ids(theirs) | {device.pk})
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    checked = 0
+    for route, _name in all_routes():
+        if not route.startswith("api/") or not PARAM_RE.search(route):
+            continue
+        for pk in candidates:
+            url = _fill(route, str(pk))
+            for method in ("get", "put", "delete"):
+                response = (client.get(url) if method == "get" else getattr(client, method)(
+                    url, data="{}", content_type="application/json"))
+                if response.status_code == 405:
+                    continue
+                assert response.status_code == 404, (method, url, response.status_code)
+                assert response["Content-Type"].startswith("application/problem+json")
+                body = response.content.decode()
+                for secret in ("b-secret@example.com", "Secret Model X", "their-phone"):
+                    assert secret not in body, (url, secret)
+                checked += 1
+    assert checked >= 2 * len(candidates)  # device and its permissions, at least GET
+    device.refresh_from_db()
+    assert device.unregistered_at is None  # the DELETE of their device changed nothing
+    assert not device.permissions.exists()  # nor did the PUT of its permissions
