@@ -44,30 +44,3 @@ def page(browser, live_server):
     yield page
     context.close()
 
-
-@pytest.fixture(scope="session")
-def _migration_data_snapshot(django_db_setup, django_db_blocker):
-    """The test database's migration data (purposes, policy 1.0) as Django serialized it."""
-    from django.db import connections
-
-    return getattr(connections["default"], "_test_serialized_contents", None)
-
-
-@pytest.fixture(autouse=True)
-def _migration_data(request, _migration_data_snapshot):
-    """Give a transactional browser test the data that migrations load.
-
-    ``serialized_rollback`` restores it from the connection's snapshot; after the Playwright
-    session of test_no_third_party_requests, the connection the next transactional test sees
-    has no snapshot (observed: ``_test_serialized_contents`` missing), so that restore silently
-    did nothing and /signup/ answered 500. Put the data back from the session's copy.
-    """
-    if request.node.get_closest_marker("django_db") is None:
-        return
-    request.getfixturevalue("_django_db_helper")
-    from django.db import connections
-
-    from consent.models import PolicyVersion
-
-    if _migration_data_snapshot and not PolicyVersion.objects.exists():
-        connections["default"].creation.deserialize_db_from_string(_migration_data_snapshot)
