@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from consent.admin_mixins import PersonalDataAdminMixin, ReasonFormMixin
+from security.locking import OptimisticLockAdminMixin
 
 from . import services
 from .forms import clean_name
@@ -96,7 +97,7 @@ class PolicyVersionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(PersonalDataAdminMixin, SimpleHistoryAdmin):
+class CustomerAdmin(OptimisticLockAdminMixin, PersonalDataAdminMixin, SimpleHistoryAdmin):
     form = CustomerAdminForm
     personal_fields = ("contact_person", "phone", "email", "email")
     subject_path = "pk"
@@ -159,7 +160,9 @@ class UserAdminForm(ReasonFormMixin):
 
 
 @admin.register(User)
-class UserAdmin(PersonalDataAdminMixin, SimpleHistoryAdmin, DjangoUserAdmin):
+class UserAdmin(
+    OptimisticLockAdminMixin, PersonalDataAdminMixin, SimpleHistoryAdmin, DjangoUserAdmin
+):
     form = UserAdminForm
     add_form = UserAddForm
     # A customer's login email is personal data; staff logins are not a customer's data.

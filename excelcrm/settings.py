@@ -42,16 +42,32 @@ INSTALLED_APPS = [
     "care",
     "audit",
     "rights",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
+    "security",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "security.middleware.RateLimitMiddleware",
+    "security.logging.PostedValuesScrubMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Security (security/middleware.py): session idle/absolute timeouts, then two factors on
+    # every /admin/ and /audit/ page; axes turns a locked-out login into the lockout page.
+    "security.middleware.SessionTimeoutMiddleware",
+    "security.middleware.StaffTwoFactorMiddleware",
+    "axes.middleware.AxesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # A signed-in customer must accept (or decline) a newer policy version before going further.
@@ -93,11 +109,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 # User.email is unique case-insensitively through a UniqueConstraint on Lower("email"), which this
 # check does not recognise.
-SILENCED_SYSTEM_CHECKS = ["auth.E003"]
+SILENCED_SYSTEM_CHECKS = ["auth.E003", "auth.W004"]  # W004: E003 with custom backends
 LOGIN_URL = "admin:login"
+# Where a customer lands after signing in without a ?next= (staff are sent on from there).
+LOGIN_REDIRECT_URL = "accounts:home"
+# The lockout check comes first, so a locked-out login is refused before any password hashing.
+AUTHENTICATION_BACKENDS = [
+    "security.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Argon2 first: new and re-hashed passwords use it; older hashes still verify and are upgraded.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "security.validators.StaffMinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -113,6 +144,11 @@ TIME_ZONE = env.str("TIME_ZONE", default="Asia/Ho_Chi_Minh")
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# WhiteNoise serves collected static files with content-hashed names (cached forever).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
@@ -141,11 +177,27 @@ PUBLIC_HOLIDAYS = env.list(
     ],
 )
 
+# Logs and error emails never carry personal data: the formatter and the mail handler scrub email
+# addresses and phone numbers, and the error reporter hides POST values and frame variables
+# (security/logging.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"scrubbed": {"()": "security.logging.ScrubbingFormatter"}},
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "scrubbed"},
+        "mail_admins": {
+            "class": "security.logging.ScrubbingAdminEmailHandler",
+            "filters": ["require_debug_false"],
+            "level": "ERROR",
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django": {"handlers": ["console", "mail_admins"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 # Mobile app API and devices (devices/): bearer tokens expire after this many days; request bodies
@@ -192,3 +244,79 @@ ERASURE_LEDGER_FILE = env.path(
     "ERASURE_LEDGER_FILE", default=BASE_DIR / "var" / "erasure-ledger.jsonl"
 )
 BREACH_NOTIFY_HOURS = env.int("BREACH_NOTIFY_HOURS", default=72)
+
+# --- Security (issue 7, security/ app): clause 5 of the policy -------------------------------
+# Behind TLS in production. HTTPS defaults on whenever DEBUG is off; set HTTPS=0 only for a
+# plain-HTTP loopback run (tests, the load benchmark).
+HTTPS = env.bool("HTTPS", default=not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    # Only when a trusted reverse proxy terminates TLS and sets this header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp 4): nothing inline, nothing from another host.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    },
+}
+
+# Sessions: a staff session ends after 30 idle minutes or 12 hours in all, a customer's after two
+# idle hours (security/middleware.py SessionTimeoutMiddleware).
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=7 * 24 * 3600)
+SESSION_IDLE_SECONDS_STAFF = env.int("SESSION_IDLE_SECONDS_STAFF", default=30 * 60)
+SESSION_ABSOLUTE_SECONDS_STAFF = env.int("SESSION_ABSOLUTE_SECONDS_STAFF", default=12 * 3600)
+SESSION_IDLE_SECONDS_CUSTOMER = env.int("SESSION_IDLE_SECONDS_CUSTOMER", default=2 * 3600)
+
+# Cache (rate limits): Redis in production (CACHE_URL=redis://127.0.0.1:6379/1), memory otherwise.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# Lockout (django-axes): 5 failures per username and, separately, per IP address lock for 15
+# minutes; checked by security.backends.LockoutBackend before any password is hashed.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_MINUTES", default=15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "security.views.lockout"
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+AXES_USERNAME_CALLABLE = "security.backends.lockout_username"
+AXES_VERBOSE = False
+
+# Rate limits on POSTs per client IP: (name, path regex, requests, seconds). Password-reset paths
+# are matched by pattern so the customer and admin reset pages are covered wherever they live.
+RATE_LIMITS = [
+    ("signup", r"^/signup/$", env.int("RATE_LIMIT_SIGNUP", default=10), 3600),
+    ("password-reset", r"^/[^?]*password[-_]?reset", env.int("RATE_LIMIT_RESET", default=5), 3600),
+]
+
+# Two factors (django-otp) on every page under these prefixes; staff without a device enrol first.
+OTP_REQUIRED_PATH_PREFIXES = ["/admin/", "/audit/"]
+OTP_TOTP_ISSUER = "ExcelCRM Privacy Portal"
+OTP_RECOVERY_CODES = 10
+
+# Error emails go to ADMINS ("Name <address>, ..."); they carry no personal data.
+ADMINS = [("ExcelCRM operations", address) for address in env.list("ADMINS", default=[])]
+SERVER_EMAIL = env.str("SERVER_EMAIL", default="ExcelCRM <no-reply@excelcrm.example>")
+DEFAULT_EXCEPTION_REPORTER_FILTER = "security.logging.PersonalDataReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "security.logging.PersonalDataExceptionReporter"

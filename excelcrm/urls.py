@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("devices.api_urls")),
     path("", include("licensing.urls")),
     path("", include("care.urls")),
+    path("", include("security.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -148,3 +148,113 @@ def _role_permissions_in_transactional_tests(request, _reference_data_in_transac
                 group.permissions.add(
                     Permission.objects.get(content_type__app_label=app_label, codename=codename)
                 )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _plain_http():
+    """Tests speak plain HTTP: no HTTPS redirect, no secure-only cookies, no HSTS.
+
+    Session-scoped, so that it also holds for the session-wide ``live_server`` of browser tests.
+    """
+    from django.test.utils import override_settings
+
+    override = override_settings(SECURE_SSL_REDIRECT=False, SESSION_COOKIE_SECURE=False,
+                                 CSRF_COOKIE_SECURE=False, SECURE_HSTS_SECONDS=0)
+    override.enable()
+    yield
+    override.disable()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _staff_sessions_verified_by_second_factor(request, monkeypatch):
+    """``client.force_login(staff)`` and ``client.login(...)`` give a verified session.
+
+    Staff pages (/admin/, /audit/) require a one-time code (security/middleware.py). So that tests
+    of other features can keep logging staff in with the test client, its internal ``_login``
+    (used by both ``force_login`` and ``login``) gives a staff user a confirmed authenticator
+    device and marks the session verified by it. Tests marked ``@pytest.mark.real_otp`` see the
+    real behaviour (a password alone reaches no staff page).
+    """
+    if request.node.get_closest_marker("real_otp"):
+        return
+    from django.test import Client
+
+    original = Client._login
+
+    def _login(self, user, backend=None):
+        original(self, user, backend)
+        if not (user.is_staff or user.is_superuser):
+            return
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="pytest", confirmed=True)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+    monkeypatch.setattr(Client, "_login", _login)
+
+
+@pytest.fixture
+def edit_version():
+    """Load an admin change form as an editor would; return its optimistic-lock field.
+
+    Change forms of personal data carry a signed fingerprint of what was loaded
+    (security/locking.py); a POST without it is refused as an edit conflict.
+    """
+    from security.locking import VERSION_FIELD
+
+    def _edit_version(client, url):
+        response = client.get(url)
+        assert response.status_code == 200, response.status_code
+        return {VERSION_FIELD: response.context["adminform"].form[VERSION_FIELD].value()}
+
+    return _edit_version
+
+
+@pytest.fixture(scope="session")
+def _migration_data_snapshot(django_db_setup, django_db_blocker):
+    """The test database's migration data (purposes, policy 1.0) as Django serialized it."""
+    from django.db import connections
+
+    return getattr(connections["default"], "_test_serialized_contents", None)
+
+
+@pytest.fixture(autouse=True)
+def _serialized_rollback_restores(request):
+    """Make ``serialized_rollback=True`` always give the test the data that migrations load.
+
+    Django restores it from the snapshot on the connection. After the Playwright session of
+    tests/browser/test_no_third_party_requests.py the connection that later transactional tests
+    see has no snapshot (observed: ``_test_serialized_contents`` missing), so the restore silently
+    did nothing and the next such test (the signup journey, the PostgreSQL backup round trip)
+    found no policy version. Put the data back from the session's copy.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("serialized_rollback"):
+        return
+    snapshot = request.getfixturevalue("_migration_data_snapshot")
+    request.getfixturevalue("_django_db_helper")
+    from django.db import connections
+
+    from consent.models import PolicyVersion
+
+    if snapshot and not PolicyVersion.objects.exists():
+        from django.core.management import call_command
+
+        # Empty again (that flush re-created content types and permissions), then restore.
+        call_command("flush", verbosity=0, interactive=False, inhibit_post_migrate=True)
+        connections["default"].creation.deserialize_db_from_string(snapshot)

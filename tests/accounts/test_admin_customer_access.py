@@ -114,12 +114,25 @@ def test_changelist_refused_with_purpose_user_lacks(client, lacking_purpose, cus
 
 
 def test_purpose_revoked_after_declaring_is_refused(client, with_purpose, customer):
-    with_purpose.groups.clear()
+    # The purpose stops being granted to the user's groups (the user's own groups are unchanged,
+    # so the session lives on): the declaration made earlier no longer opens anything.
+    from consent.models import Purpose
+
+    Purpose.objects.get(code="customer_care").groups.remove(*with_purpose.groups.all())
     response = client.get("/admin/accounts/customer/")
     assert response.status_code == 403
     assert rows(channel="admin") == [
         (with_purpose.pk, None, "customer_care", "T-1", "list", "", "admin", "denied")
     ]
+
+
+def test_leaving_the_group_after_declaring_ends_the_session(client, with_purpose, customer):
+    # Changing a user's groups ends their sessions (security/signals.py): sign in again.
+    with_purpose.groups.clear()
+    response = client.get("/admin/accounts/customer/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+    assert rows(channel="admin") == []
 
 
 # -- change form -------------------------------------------------------------------------------
@@ -166,9 +179,12 @@ def test_change_form_refused_with_purpose_user_lacks(client, lacking_purpose, cu
 
 
 def _change_phone(client, customer):
+    url = f"/admin/accounts/customer/{customer.pk}/change/"
+    loaded = client.get(url).context["adminform"].form
     response = client.post(
-        f"/admin/accounts/customer/{customer.pk}/change/",
+        url,
         {
+            "edit_version": loaded["edit_version"].value(),
             "business_name": customer.business_name,
             "contact_person": NAME,
             "phone": "0912 345 679",

@@ -43,3 +43,4 @@ def page(browser, live_server):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+

@@ -2,7 +2,12 @@ import pytest
 
 from accounts.models import Customer
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    # serialized_rollback: a transactional test run before this one flushes the policy versions
+    # and purposes that data migrations created; the signup page needs them.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_signup_in_vietnamese_fix_a_bad_phone_then_switch_to_english(page):

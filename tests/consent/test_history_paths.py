@@ -55,12 +55,15 @@ def test_signup_form(client, policy):
     assert last_history(customer.user) == ("+", customer.user_id, "", "", None, "portal")
 
 
-def test_admin_customer_change_form(client, support_user, declare, customer):
+def test_admin_customer_change_form(client, support_user, declare, edit_version, customer):
     client.force_login(support_user)
     declare(client, "customer_care", "T-7")
+    url = f"/admin/accounts/customer/{customer.pk}/change/"
+    loaded = edit_version(client, url)
     response = client.post(
-        f"/admin/accounts/customer/{customer.pk}/change/",
+        url,
         {
+            **loaded,
             "business_name": "Công ty TNHH Hoa Sen",
             "contact_person": "Trần Thị Bình",
             "phone": "0912 345 679",
@@ -130,12 +133,17 @@ def test_admin_change_form_field_errors_are_translated(client, support_user, dec
     assert customer.history.count() == 1
 
 
-def test_admin_change_form_unchanged_adds_no_history(client, support_user, declare, customer):
+def test_admin_change_form_unchanged_adds_no_history(
+    client, support_user, declare, edit_version, customer
+):
     client.force_login(support_user)
     declare(client, "customer_care")
+    url = f"/admin/accounts/customer/{customer.pk}/change/"
+    loaded = edit_version(client, url)
     response = client.post(
-        f"/admin/accounts/customer/{customer.pk}/change/",
+        url,
         {
+            **loaded,
             "business_name": customer.business_name,
             "contact_person": customer.contact_person,
             "phone": "0912 345 678",
@@ -148,13 +156,16 @@ def test_admin_change_form_unchanged_adds_no_history(client, support_user, decla
     assert rows(channel="admin", action="change") == []
 
 
-def test_admin_login_change_form(client, superuser, declare, customer):
+def test_admin_login_change_form(client, superuser, declare, edit_version, customer):
     client.force_login(superuser)
     declare(client, "complaints", "K-1")
     user = customer.user
+    url = f"/admin/accounts/user/{user.pk}/change/"
+    loaded = edit_version(client, url)
     response = client.post(
-        f"/admin/accounts/user/{user.pk}/change/",
+        url,
         {
+            **loaded,
             "email": "doi.email@example.com",
             "language": "en",
             "is_active": "on",

@@ -30,19 +30,19 @@ from .conftest import DEVICE, NAMES, full_report, issue_token
 
 pytestmark = pytest.mark.django_db
 
-_WSGI = get_wsgi_application()
-
-
 def APP(environ, start_response):
     """Django's WSGI application, keeping the test's database connection as the test client does.
 
     The real handler's request signals would close a connection that is inside the test's
     transaction, so they are detached for the request (and the response is closed inside).
+    The handler is built per request, as the test client builds its own: middleware reads
+    settings when it loads, so it must see the test's settings (plain HTTP, rate limits), not
+    those in force when this module was imported.
     """
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        response = _WSGI(environ, start_response)
+        response = get_wsgi_application()(environ, start_response)
         try:
             return [b"".join(response)]
         finally:

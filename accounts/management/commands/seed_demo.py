@@ -6,6 +6,7 @@ import random
 from typing import Any
 
 import phonenumbers
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
@@ -103,6 +104,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  {demo_customer(1)['email']:32} demo customer → /account/login/"
         )
+        if settings.DEBUG:
+            from security.demo import demo_devices_ensure
+
+            self.stdout.write(demo_devices_ensure(users=staff_users))
 
     def _staff(self, email: str, label: str, role: str | None, superuser: bool) -> User:
         user = User.objects.filter(email__iexact=email).first()

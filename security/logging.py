@@ -1,0 +1,112 @@
+"""Keep personal data out of logs, error pages and error emails.
+
+- ``ScrubbingFormatter`` replaces email addresses and phone numbers in every formatted log line
+  (message and traceback alike).
+- ``ScrubbingAdminEmailHandler`` does the same to the subject and body of error emails.
+- ``PersonalDataReporterFilter`` hides every POST value, cookie and frame variable from error
+  reports, so a customer's name typed into a form never reaches an email.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.utils.log import AdminEmailHandler
+from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
+
+REDACTED = "[redacted]"
+EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# International (+84…) and Vietnamese national (0…) phone numbers, with optional separators.
+PHONE_RE = re.compile(r"(?<![\w/])(?:\+\d{1,3}|0)(?:[ .-]?\d){8,12}(?!\d)")
+
+
+# Values the current request posted (names typed into a form): scrubbed from anything logged
+# while it runs, since a name cannot be recognised by its shape.
+_request_values: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "security_request_values", default=()
+)
+MIN_SCRUBBED_VALUE_LENGTH = 4
+NOT_SCRUBBED_FIELDS = frozenset({"csrfmiddlewaretoken", "next", "language", "accept_policy",
+                                 "policy_version", "_save", "_continue"})
+
+
+def scrub(text: str) -> str:
+    """Return ``text`` without email addresses, phone numbers and this request's posted values."""
+    for value in _request_values.get():
+        text = text.replace(value, REDACTED)
+    return PHONE_RE.sub(REDACTED, EMAIL_RE.sub(REDACTED, text))
+
+
+class PostedValuesScrubMiddleware:
+    """Remember the request's posted values so that logs written meanwhile leave them out."""
+
+    def __init__(self, get_response: Callable[[Any], Any]):
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        values: tuple[str, ...] = ()
+        if request.method == "POST":
+            try:
+                values = tuple(sorted({
+                    value.strip() for key, items in request.POST.lists()
+                    if key not in NOT_SCRUBBED_FIELDS
+                    for value in items if len(value.strip()) >= MIN_SCRUBBED_VALUE_LENGTH
+                }, key=len, reverse=True))
+            except Exception:  # noqa: BLE001 - an unreadable body is the view's problem
+                values = ()
+        token = _request_values.set(values)
+        try:
+            return self.get_response(request)
+        finally:
+            _request_values.reset(token)
+
+
+class ScrubbingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(super().format(record))
+
+
+class ScrubbingAdminEmailHandler(AdminEmailHandler):
+    def send_mail(self, subject: str, message: str, *args: Any, **kwargs: Any) -> None:
+        html = kwargs.get("html_message")
+        if html:
+            kwargs["html_message"] = scrub(html)
+        super().send_mail(scrub(subject), scrub(message), *args, **kwargs)
+
+
+class PersonalDataReporterFilter(SafeExceptionReporterFilter):
+    """Hide all request data and local variables: any of them may hold personal data."""
+
+    def get_post_parameters(self, request: Any) -> dict[str, str]:
+        if request is None:
+            return {}
+        return {key: self.cleansed_substitute for key in request.POST}
+
+    def get_traceback_frame_variables(self, request: Any, tb_frame: Any) -> list[tuple[str, str]]:
+        return [(name, self.cleansed_substitute) for name in tb_frame.f_locals]
+
+    def get_safe_request_meta(self, request: Any) -> dict[str, Any]:
+        meta = super().get_safe_request_meta(request)
+        return {key: (self.cleansed_substitute if key in ("HTTP_COOKIE", "QUERY_STRING")
+                      else value) for key, value in meta.items()}
+
+    def get_safe_cookies(self, request: Any) -> dict[str, str]:
+        return {key: self.cleansed_substitute for key in getattr(request, "COOKIES", {})}
+
+
+class PersonalDataExceptionReporter(ExceptionReporter):
+    """An error report without query-string values (a search term may be a customer's name)."""
+
+    def get_traceback_data(self) -> dict[str, Any]:
+        data = super().get_traceback_data()
+        if data.get("request_GET_items") is not None:
+            data["request_GET_items"] = [
+                (key, REDACTED) for key, _value in data["request_GET_items"]
+            ]
+        if "request_FILES_items" in data:
+            data["request_FILES_items"] = []
+        return data

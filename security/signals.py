@@ -1,0 +1,95 @@
+"""Session bookkeeping on login and logout, and ending sessions when privileges change.
+
+A login already gets a new session key (Django cycles it). When a user's staff, superuser or
+active flag, groups or permissions change, every session of that user ends, so new privileges
+always come with a new sign-in (and a new session key), and removed ones take effect at once.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.db.models.signals import m2m_changed, post_save, pre_save
+from django.dispatch import receiver
+
+from . import services
+
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "is_active")
+# Users whose sessions ended during the current request (the middleware flushes its own session).
+ended_user_ids: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
+    "security_ended_user_ids", default=frozenset()
+)
+
+
+@receiver(user_logged_in)
+def _on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    from .middleware import SESSION_ACTIVITY_KEY, SESSION_STARTED_KEY
+
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    now = time.time()
+    session[SESSION_STARTED_KEY] = now
+    session[SESSION_ACTIVITY_KEY] = now
+
+
+@receiver(user_logged_out)
+def _on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    session = getattr(request, "session", None)
+    if session is not None:
+        services.session_forget(session_key=session.session_key)
+
+
+def _end_sessions(user_id: int) -> None:
+    services.sessions_end_for_user(user_id=user_id)
+    ended_user_ids.set(ended_user_ids.get() | {user_id})
+
+
+def _connect() -> None:
+    user_model = get_user_model()
+
+    @receiver(pre_save, sender=user_model, weak=False)
+    def _remember_privileges(sender: Any, instance: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if instance.pk is None or (
+            update_fields is not None and not set(update_fields) & set(PRIVILEGE_FIELDS)
+        ):
+            instance._security_old_privileges = None
+            return
+        old = sender._default_manager.filter(pk=instance.pk).values(*PRIVILEGE_FIELDS).first()
+        instance._security_old_privileges = old
+
+    @receiver(post_save, sender=user_model, weak=False)
+    def _privileges_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+        old = getattr(instance, "_security_old_privileges", None)
+        if created or old is None:
+            return
+        if any(old[name] != getattr(instance, name) for name in PRIVILEGE_FIELDS):
+            _end_sessions(instance.pk)
+
+    def _m2m(sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any,
+             **kwargs: Any) -> None:
+        if action not in ("post_add", "post_remove", "post_clear"):
+            return
+        if reverse:  # group.user_set.add(...): instance is the group
+            user_ids = pk_set or []
+            if action == "post_clear":
+                return  # the users are unknown after a clear from the group side
+        else:
+            if action != "post_clear" and not pk_set:
+                return
+            user_ids = [instance.pk]
+        for user_id in user_ids:
+            _end_sessions(user_id)
+
+    m2m_changed.connect(_m2m, sender=user_model.groups.through, weak=False,
+                        dispatch_uid="security_groups_changed")
+    m2m_changed.connect(_m2m, sender=user_model.user_permissions.through, weak=False,
+                        dispatch_uid="security_permissions_changed")
+
+
+_connect()
