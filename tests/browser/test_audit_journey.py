@@ -5,6 +5,7 @@ import pytest
 from consent.access import access_record
 from consent.context import Channel, access_context
 from tests import factories
+from tests.browser.helpers import staff_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,9 +19,7 @@ def test_a_reviewer_finds_who_accessed_a_customer_and_prints_the_dossier(page):
     ):
         access_record(subjects=[customer], action="view", fields=["phone"])
     page.goto("/audit/access/")  # not signed in: the staff sign-in page
-    page.fill("#id_username", reviewer.email)
-    page.fill("#id_password", factories.PASSWORD)
-    page.click("input[type=submit]")
+    staff_sign_in(page, reviewer)
     page.wait_for_url("**/audit/access/")
     page.fill("#id_customer", str(customer.pk))
     page.click("button.primary")

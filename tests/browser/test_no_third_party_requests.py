@@ -7,8 +7,6 @@ the Django admin works under the strict policy.
 
 from __future__ import annotations
 
-import os
-import shutil
 from urllib.parse import urlparse
 
 import pytest
@@ -24,19 +22,8 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-CHROMIUM = shutil.which("chromium")
-if not CHROMIUM:
-    if os.environ.get("REQUIRE_BROWSER_TESTS"):
-        raise RuntimeError("REQUIRE_BROWSER_TESTS is set but chromium is not on the PATH")
-    pytest.skip("chromium is not installed", allow_module_level=True)
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update"]
-
-
-def test_pages_request_only_the_portal_and_break_no_csp(live_server, settings):
-    from playwright.sync_api import sync_playwright
-
+def test_pages_request_only_the_portal_and_break_no_csp(live_server, settings, browser):
     settings.RATE_LIMITS = []
     customer = make_customer(email="browser@example.com")
     staff = make_staff(email="browser-admin@excelcrm.example", superuser=True)
@@ -47,73 +34,72 @@ def test_pages_request_only_the_portal_and_break_no_csp(live_server, settings):
     violations: list[str] = []
     visited: list[str] = []
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context()
-        page = context.new_page()
+    context = browser.new_context()
+    page = context.new_page()
 
-        def on_request(request):
-            url = urlparse(request.url)
-            if url.scheme in ("http", "https", "ws", "wss") and url.netloc != own_host:
-                foreign.append(request.url)
+    def on_request(request):
+        url = urlparse(request.url)
+        if url.scheme in ("http", "https", "ws", "wss") and url.netloc != own_host:
+            foreign.append(request.url)
 
-        page.on("request", on_request)
-        page.on("console", lambda msg: violations.append(f"{visited[-1:]}: {msg.text}")
-                if "Content Security Policy" in msg.text or "Refused to" in msg.text else None)
-        page.on("pageerror", lambda error: violations.append(str(error)))
+    page.on("request", on_request)
+    page.on("console", lambda msg: violations.append(f"{visited[-1:]}: {msg.text}")
+            if "Content Security Policy" in msg.text or "Refused to" in msg.text else None)
+    page.on("pageerror", lambda error: violations.append(str(error)))
 
-        def visit(path: str) -> None:
-            response = page.goto(live_server.url + path)
-            assert response is not None and response.status < 400, (path, response.status)
-            page.wait_for_load_state("networkidle")
-            visited.append(path)
+    def visit(path: str) -> None:
+        response = page.goto(live_server.url + path)
+        assert response is not None and response.status < 400, (path, response.status)
+        page.wait_for_load_state("networkidle")
+        visited.append(path)
 
-        for path in ("/signup/", "/policy/", "/account/login/"):
-            visit(path)
-        # The customer signs in and sees the own page.
-        page.fill("#id_username", customer.user.email)
-        page.fill("#id_password", PASSWORD)
-        with page.expect_navigation():
-            page.click("button[type=submit].primary")
-        visit("/account/")
-        assert "browser@example.com" in page.content()
+    for path in ("/signup/", "/policy/", "/account/login/"):
+        visit(path)
+    # The customer signs in and sees the own page.
+    page.fill("#id_username", customer.user.email)
+    page.fill("#id_password", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit].primary")
+    visit("/account/")
+    assert "browser@example.com" in page.content()
 
-        # Staff: password + one-time code, then the admin pages with their scripts.
-        staff_context = browser.new_context()
-        admin = staff_context.new_page()
-        admin.on("request", on_request)
-        admin.on("console", lambda msg: violations.append(f"{visited[-1:]}: {msg.text}")
-                 if "Content Security Policy" in msg.text or "Refused to" in msg.text else None)
-        admin.on("pageerror", lambda error: violations.append(str(error)))
-        page = admin
-        visit("/admin/login/")
-        admin.fill("#id_username", staff.email)
-        admin.fill("#id_password", PASSWORD)
-        admin.fill("#id_otp_token", totp_code(device))
-        admin.click("input[type=submit]")
-        admin.wait_for_url("**/admin/")
-        for path in ("/admin/", "/admin/accounts/customer/",
-                     f"/admin/accounts/customer/{customer.pk}/change/",
-                     f"/admin/accounts/user/{staff.pk}/change/",
-                     f"/admin/accounts/customer/{customer.pk}/history/"):
-            visit(path)
-        # The user change page's group selector is built by the admin's scripts.
-        visit(f"/admin/accounts/user/{newcomer.pk}/change/")
-        assert admin.locator(".selector").count() >= 1
+    # Staff: password + one-time code, then the admin pages with their scripts.
+    staff_context = browser.new_context()
+    admin = staff_context.new_page()
+    admin.on("request", on_request)
+    admin.on("console", lambda msg: violations.append(f"{visited[-1:]}: {msg.text}")
+             if "Content Security Policy" in msg.text or "Refused to" in msg.text else None)
+    admin.on("pageerror", lambda error: violations.append(str(error)))
+    page = admin
+    visit("/admin/login/")
+    admin.fill("#id_username", staff.email)
+    admin.fill("#id_password", PASSWORD)
+    admin.fill("#id_otp_token", totp_code(device))
+    admin.click("input[type=submit]")
+    admin.wait_for_url("**/admin/")
+    for path in ("/admin/", "/admin/accounts/customer/",
+                 f"/admin/accounts/customer/{customer.pk}/change/",
+                 f"/admin/accounts/user/{staff.pk}/change/",
+                 f"/admin/accounts/customer/{customer.pk}/history/"):
+        visit(path)
+    # The user change page's group selector is built by the admin's scripts.
+    visit(f"/admin/accounts/user/{newcomer.pk}/change/")
+    assert admin.locator(".selector").count() >= 1
 
-        # Enrolment: the QR code is drawn by the portal itself.
-        enrol_context = browser.new_context()
-        page = enrol_context.new_page()
-        page.on("request", on_request)
-        page.on("console", lambda msg: violations.append(f"{visited[-1:]}: {msg.text}")
-                if "Content Security Policy" in msg.text or "Refused to" in msg.text else None)
-        visit("/admin/login/")
-        page.fill("#id_username", newcomer.email)
-        page.fill("#id_password", PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_url("**/security/two-factor/enrol/**")
-        assert page.locator("img.qr").evaluate("img => img.naturalWidth") > 0
-        browser.close()
+    # Enrolment: the QR code is drawn by the portal itself.
+    enrol_context = browser.new_context()
+    page = enrol_context.new_page()
+    page.on("request", on_request)
+    page.on("console", lambda msg: violations.append(f"{visited[-1:]}: {msg.text}")
+            if "Content Security Policy" in msg.text or "Refused to" in msg.text else None)
+    visit("/admin/login/")
+    page.fill("#id_username", newcomer.email)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/security/two-factor/enrol/**")
+    assert page.locator("img.qr").evaluate("img => img.naturalWidth") > 0
+    for ctx in (context, staff_context, enrol_context):
+        ctx.close()
 
     assert len(visited) >= 10
     assert foreign == [], f"requests to other hosts: {foreign}"

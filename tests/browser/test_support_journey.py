@@ -3,6 +3,7 @@
 import pytest
 
 from care.models import CareRequest
+from tests.browser.helpers import staff_sign_in
 from tests.factories import PASSWORD, make_customer, make_staff
 from tests.work_factories import restore_seed_data
 
@@ -39,9 +40,8 @@ def test_customer_complains_and_support_answers(live_server, browser):
 
     staff = browser.new_page(locale="vi-VN")
     staff.goto(f"{live_server.url}/admin/login/")
-    staff.fill("input[name=username]", agent.email)
-    staff.fill("input[name=password]", PASSWORD)
-    staff.click("input[type=submit]")
+    staff_sign_in(staff, agent)
+    staff.wait_for_url("**/admin/")
     staff.goto(f"{live_server.url}/admin/care/carerequest/{request.pk}/change/")
     assert "Hóa đơn sai" in staff.content()
     staff.fill("textarea[name=reply]", "Chúng tôi đã hoàn tiền.")

@@ -63,12 +63,13 @@ def test_extend_days_must_be_positive(client, account_manager, customer, declare
 def test_support_staff_declaring_customer_care_are_refused_licences(
     client, support_user, customer, declare
 ):
-    grant(customer, make_plan())
-    client.force_login(support_user)
-    declare(client, "customer_care")
     from django.contrib.auth.models import Permission
 
+    grant(customer, make_plan())
+    # Before signing in: a privilege change ends the user's sessions (security/signals.py).
     support_user.user_permissions.add(Permission.objects.get(codename="view_licence"))
+    client.force_login(support_user)
+    declare(client, "customer_care")
     response = client.get(reverse("admin:licensing_licence_changelist"))
     assert response.status_code == 403
     assert AccessLog.objects.filter(outcome="denied", actor_id=support_user.pk).count() == 1
