@@ -8,9 +8,10 @@ from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, purpose grant, permissions, filter lookups, one COUNT, the page, one batched
-# access-log INSERT, the session update and their savepoints: none of them per row.
-MAX_QUERIES = 16
+# Session, user, authenticator device, purpose grant, permissions, filter lookups (policy
+# versions), one COUNT, purposes, the page, one restriction check for the page's customers, one
+# batched access-log INSERT, the session update and their savepoints: none of them per row.
+MAX_QUERIES = 17
 
 
 def _customers(n):
