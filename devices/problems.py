@@ -50,7 +50,7 @@ class Problem(Exception):
         if self.errors:
             body["errors"] = [error.as_dict() for error in self.errors]
         response = HttpResponse(
-            json.dumps(body, ensure_ascii=False),
+            json.dumps(body),  # ASCII escapes: any text can be echoed safely
             status=self.status,
             content_type=f"{PROBLEM_CONTENT_TYPE}; charset=utf-8",
         )

@@ -70,8 +70,13 @@ def read_json(request: HttpRequest) -> dict[str, Any]:
     if len(body) > limit:
         raise too_large()
     try:
-        data = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        text = body.decode("utf-8")
+        data = json.loads(text, parse_constant=_reject_constant)
+        if "\\ud" in text.lower():
+            # JSON escapes can spell lone UTF-16 surrogates ("\ud800"), which no valid text holds
+            # and which cannot be stored or echoed back: refuse them as malformed.
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (UnicodeError, ValueError, RecursionError) as error:
         raise invalid(
             [FieldError("", _("The body is not valid JSON."), "malformed_json")],
             detail=_("The body is not valid JSON: %(error)s") % {"error": str(error)[:200]},

@@ -27,13 +27,17 @@ FUZZ = settings(max_examples=500, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow, HealthCheck.data_too_large])
 
+# Any code point, lone UTF-16 surrogates included: JSON can spell them as escapes ("\ud800").
+any_text = st.text(st.characters(exclude_categories=()), max_size=80)
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=False), st.text(max_size=80),
-    st.sampled_from(["", " ", "\x00", "a" * 5000, "\u202e", "NaN", "null", "<script>", "'; --"]),
+    st.floats(allow_nan=False), st.text(max_size=80), any_text,
+    st.sampled_from(["", " ", "\x00", "a" * 5000, "\u202e", "NaN", "null", "<script>", "'; --",
+                     "\ud800", "a\udfffb"]),
 )
+keys = st.one_of(st.text(max_size=12), st.sampled_from(["\ud800", "\udc00x"]))
 any_json = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)),
+    st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)),
     max_leaves=12)
 not_json = st.one_of(st.binary(max_size=200), st.sampled_from([b"", b"{", b"[1,", b"\xff\xfe",
                                                                b"{\"a\": NaN}", b"1e999999"]))
@@ -49,7 +53,7 @@ def optional_keys(required: dict, optional: dict | None = None):
     return st.fixed_dictionaries({}, optional=fields).flatmap(
         lambda body: st.one_of(
             st.just(body),
-            st.dictionaries(st.text(max_size=10), any_json, max_size=2).map(
+            st.dictionaries(keys, any_json, max_size=2).map(
                 lambda extra: {**extra, **body})))
 
 
