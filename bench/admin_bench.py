@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import time
@@ -29,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "excelcrm.settings")
+os.environ.setdefault("HTTPS", "0")  # the test client speaks plain HTTP
 
 
 def timed(fn: Callable[[], object], repeat: int) -> list[float]:
@@ -50,17 +52,21 @@ def main() -> None:
     import django
 
     django.setup()
+    from bench.web import unhashed_static
+
+    unhashed_static()
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection, transaction
-    from django.test import Client
 
     from accounts.models import Customer, User
     from accounts.services import customer_update
+    from bench.web import verified_client
     from consent import access
     from consent.context import Channel, access_context
     from consent.models import AccessLog
     from consent.purposes import SUPPORT
+    from security.locking import VERSION_FIELD
 
     if connection.vendor != "postgresql":
         print("warning: not PostgreSQL; set DATABASE_URL to a PostgreSQL database", flush=True)
@@ -96,10 +102,10 @@ def main() -> None:
         )
     staff.groups.add(Group.objects.get(name=SUPPORT))
 
-    client = Client()
-    client.force_login(staff)
+    client = verified_client(staff)
     response = client.post("/admin/purpose/", {"purpose": "customer_care", "reference": "BENCH"})
     assert response.status_code == 302, response.status_code
+    assert not response.url.startswith(("/security/", "/admin/login/")), response.url
 
     @contextmanager
     def logging_off():
@@ -159,26 +165,39 @@ def main() -> None:
             customer.contact_person = next_name()
             customer_update(customer=customer)
 
-    def admin_post() -> None:
+    change_url = f"/admin/accounts/customer/{customer.pk}/change/"
+
+    def edit_version() -> str:
+        """What an editor's browser holds: the form's optimistic-lock token (not timed)."""
+        html = client.get(change_url).content.decode()
+        found = re.search(rf'name="{VERSION_FIELD}" value="([^"]+)"', html)
+        assert found, "the change form has no optimistic-lock field"
+        return found.group(1)
+
+    def admin_post(version: str) -> None:
+        customer.refresh_from_db()
         response = client.post(
-            f"/admin/accounts/customer/{customer.pk}/change/",
+            change_url,
             {
                 "business_name": customer.business_name,
                 "contact_person": next_name(),
                 "phone": str(customer.phone),
                 "email": customer.user.email,
                 "change_reason": "benchmark",
+                VERSION_FIELD: version,
             },
         )
         assert response.status_code == 302, response.status_code
 
-    for fn in (plain_save, admin_save, admin_post):
+    for fn in (plain_save, admin_save):
         fn()
+    admin_post(edit_version())
     plain, saved, posted = [], [], []
     for _ in range(args.repeat * 3):
         plain += timed(plain_save, 1)
         saved += timed(admin_save, 1)
-        posted += timed(admin_post, 1)
+        version = edit_version()
+        posted += timed(lambda version=version: admin_post(version), 1)
 
     def med(values: list[float]) -> float:
         return statistics.median(values)

@@ -55,11 +55,15 @@ def setup_django(args: argparse.Namespace) -> None:
     os.environ["DATABASE_URL"] = f"{args.pgurl}/{args.database}"
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "b" * 40)
     os.environ["DEBUG"] = "0"
+    os.environ.setdefault("HTTPS", "0")  # the test client speaks plain HTTP
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "excelcrm.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
 
     django.setup()
+    from bench.web import unhashed_static
+
+    unhashed_static()
     from django.conf import settings
 
     settings.ALLOWED_HOSTS = ["testserver"]
@@ -149,17 +153,15 @@ def load_rows(args: argparse.Namespace) -> datetime.datetime:
 
 def reviewer_client():
     from django.contrib.auth.models import Group
-    from django.test import Client
 
     from accounts.models import User
+    from bench.web import verified_client
     from consent.context import Channel, access_context
 
     with access_context(actor=None, channel=Channel.COMMAND):
         user = User.objects.create_user("bench-reviewer@excelcrm.example", "x", is_staff=True)
     user.groups.add(Group.objects.get(name="Compliance reviewer"))
-    client = Client()
-    client.force_login(user)
-    return client
+    return verified_client(user)
 
 
 def median_ms(client, url: str, params: dict, runs: int = 7) -> tuple[float, int]:
