@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
@@ -27,9 +29,30 @@ def channel_for_path(path: str) -> str:
     return Channel.PORTAL
 
 
+def _valid_ip(value: str) -> str | None:
+    try:
+        address = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+    return None if getattr(address, "scope_id", None) else str(address)
+
+
 def client_ip(request: HttpRequest) -> str | None:
-    """Return the client's address as the server saw it (set a trusted proxy's header upstream)."""
-    return request.META.get("REMOTE_ADDR") or None
+    """Return the client's address: the one place that decides it (rate limits, lockout, logs).
+
+    With ``TRUSTED_PROXY_COUNT`` = N > 0 (the portal runs behind N reverse proxies, each appending
+    the address it received the request from to ``X-Forwarded-For``), the client is the N-th entry
+    from the right; entries further left were written by the client and are never trusted. With
+    no trusted proxy (the default) the header is ignored: anyone could send it. A missing, short
+    or malformed header falls back to ``REMOTE_ADDR``.
+    """
+    remote = _valid_ip(request.META.get("REMOTE_ADDR") or "")
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if proxies > 0:
+        entries = [e for e in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if e.strip()]
+        if len(entries) >= proxies:
+            return _valid_ip(entries[-proxies]) or remote
+    return remote
 
 
 class AccessContextMiddleware:
@@ -45,7 +68,8 @@ class AccessContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request_id = request.headers.get("X-Request-ID", "")[:32] or uuid.uuid4().hex
+        # Always ours: a client-chosen id could forge or merge rows of the access log.
+        request_id = uuid.uuid4().hex
         declaration = declaration_get(request)
         ctx = AccessContext(
             actor=getattr(request, "user", None),
@@ -61,7 +85,7 @@ class AccessContextMiddleware:
             if ctx.pending:  # rows from a view that manages its own transactions
                 with transaction.atomic():
                     access.flush(ctx)
-        response.headers.setdefault("X-Request-ID", request_id)
+        response.headers["X-Request-ID"] = request_id
         return response
 
     def process_view(

@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from consent.middleware import client_ip
+
 from . import ratelimit, services
 from .selectors import has_confirmed_device
 from .signals import ended_user_ids
@@ -30,7 +32,8 @@ ACTIVITY_RESOLUTION_SECONDS = 60
 class RateLimitMiddleware:
     """Answer 429 (a friendly page) when one IP address POSTs too often to a limited path.
 
-    The rules are the setting ``RATE_LIMITS``: ``(name, path regex, requests, seconds)``.
+    The rules are the setting ``RATE_LIMITS``: ``(name, path regex, requests, seconds)``; the
+    address is ``consent.middleware.client_ip`` (behind a trusted proxy, the forwarded one).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -45,7 +48,7 @@ class RateLimitMiddleware:
         if request.method == "POST":
             for name, pattern, limit, period in self.rules:
                 if pattern.search(request.path_info) and not ratelimit.hit(
-                    name=name, ip=request.META.get("REMOTE_ADDR", ""), limit=limit, period=period
+                    name=name, ip=client_ip(request) or "", limit=limit, period=period
                 ):
                     from .views import rate_limited
 
