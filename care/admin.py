@@ -28,6 +28,7 @@ from consent.admin_mixins import PersonalDataAdminMixin
 from consent.admin_site import purpose_denied_response
 from consent.declaration import declaration_end, declaration_set
 from consent.selectors import user_may_declare
+from security.locking import OptimisticLockAdminMixin
 
 from . import services
 from .forms import BODY_MAX, SUBJECT_MAX, clean_text
@@ -128,7 +129,7 @@ class CareRequestWorkForm(forms.ModelForm):
 
 
 @admin.register(CareRequest)
-class CareRequestAdmin(PersonalDataAdminMixin, SimpleHistoryAdmin):
+class CareRequestAdmin(OptimisticLockAdminMixin, PersonalDataAdminMixin, SimpleHistoryAdmin):
     personal_fields = ("subject", "contact_person")
     subject_path = "customer_id"
     allowed_purposes = frozenset({"customer_care", "complaints"})

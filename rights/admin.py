@@ -23,6 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from consent import access
 from consent.admin_mixins import ALLOWED, NONE, PersonalDataAdminMixin
+from security.locking import OptimisticLockAdminMixin
 
 from . import services
 from .forms import RequestHandleForm
@@ -158,6 +159,13 @@ class DataSubjectRequestAdmin(PersonalDataAdminMixin, SimpleHistoryAdmin):
             return refusal
         form = RequestHandleForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
+            # Two staff may take a step at the same moment: take it on the row as it is now,
+            # locked until this request's transaction ends, so the service's state check holds.
+            obj = (
+                DataSubjectRequest.objects.select_for_update(of=("self",))
+                .select_related("customer")
+                .get(pk=obj.pk)
+            )
             data = form.cleaned_data
             step = data["step"]
             try:
@@ -252,7 +260,7 @@ class BreachForm(forms.ModelForm):
 
 
 @admin.register(Breach)
-class BreachAdmin(admin.ModelAdmin):
+class BreachAdmin(OptimisticLockAdminMixin, admin.ModelAdmin):
     form = BreachForm
     list_display = [
         "id",

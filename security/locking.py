@@ -133,10 +133,9 @@ class OptimisticLockAdminMixin:
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False,
                  **kwargs: Any) -> type[forms.ModelForm]:
-        if obj is not None and not issubclass(self.form, OptimisticLockFormMixin):
-            kwargs["form"] = type(
-                f"Locked{self.form.__name__}", (OptimisticLockFormMixin, self.form), {}
-            )
+        base = kwargs.get("form", self.form)  # a change form the admin chose per object
+        if obj is not None and not issubclass(base, OptimisticLockFormMixin):
+            kwargs["form"] = type(f"Locked{base.__name__}", (OptimisticLockFormMixin, base), {})
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:

@@ -55,14 +55,13 @@ def test_staff_without_the_purpose_get_403_and_a_denied_row(client, account_mana
 
 
 def test_reply_from_the_admin_acknowledges_and_closing_ends_the_declaration(
-    client, support_user, customer
+    client, support_user, customer, edit_version
 ):
     request = open_request(customer, kind="support")
     client.force_login(support_user)
-    client.get(change_url(request))
     response = client.post(change_url(request), {
         "status": "in_progress", "assignee": support_user.pk, "reply": "Chúng tôi đã nhận.",
-        "internal_note": "",
+        "internal_note": "", **edit_version(client, change_url(request)),
     })
     assert response.status_code == 302, response.content.decode()[:3000]
     request.refresh_from_db()
@@ -72,19 +71,22 @@ def test_reply_from_the_admin_acknowledges_and_closing_ends_the_declaration(
     reply = request.messages.get(from_staff=True)
     assert reply.history.get().history_purpose == "customer_care"
     assert client.session[SESSION_KEY]["purpose"] == "customer_care"
-    client.post(change_url(request), {"status": "resolved", "assignee": support_user.pk})
-    client.post(change_url(request), {"status": "closed", "assignee": support_user.pk})
+    client.post(change_url(request), {"status": "resolved", "assignee": support_user.pk,
+                                      **edit_version(client, change_url(request))})
+    client.post(change_url(request), {"status": "closed", "assignee": support_user.pk,
+                                      **edit_version(client, change_url(request))})
     request.refresh_from_db()
     assert request.status == "closed"
     assert SESSION_KEY not in client.session
 
 
-def test_a_forbidden_transition_is_a_field_error(client, support_user, customer):
+def test_a_forbidden_transition_is_a_field_error(client, support_user, customer, edit_version):
     request = open_request(customer, kind="question")
     client.force_login(support_user)
-    client.get(change_url(request))
-    client.post(change_url(request), {"status": "closed", "assignee": ""})
-    response = client.post(change_url(request), {"status": "resolved", "assignee": ""})
+    client.post(change_url(request), {"status": "closed", "assignee": "",
+                                      **edit_version(client, change_url(request))})
+    response = client.post(change_url(request), {"status": "resolved", "assignee": "",
+                                                 **edit_version(client, change_url(request))})
     assert response.status_code == 200
     assert "status" in response.context["adminform"].form.errors
     request.refresh_from_db()

@@ -120,3 +120,164 @@ def test_a_login_email_changed_meanwhile_is_a_conflict(two_staff, customer):
     customer.refresh_from_db()
     assert customer.contact_person == "Nguyễn Văn An"
     assert customer.user.email == "moi.doi@example.com"
+
+
+def _open_care_request(customer):
+    from care import services as care_services
+    from consent.context import Channel, access_context
+
+    with access_context(actor=customer.user, channel=Channel.PORTAL):
+        return care_services.care_request_open(customer=customer, kind="support",
+                                               subject="Không in được", body="Máy in báo lỗi")
+
+
+def test_care_request_second_save_is_refused_and_writes_nothing(support_user, customer):
+    from care.models import CareRequest
+
+    request = _open_care_request(customer)
+    other = make_staff(email="support2@excelcrm.example", role="Support")
+    first, second = Client(), Client()
+    first.force_login(support_user)
+    second.force_login(other)
+    url = reverse("admin:care_carerequest_change", args=[request.pk])
+    first_data = _form_data(first.get(url))
+    second_data = _form_data(second.get(url))
+    assert first_data[VERSION_FIELD] and first_data[VERSION_FIELD] == second_data[VERSION_FIELD]
+
+    first_data.update(status="in_progress", assignee=support_user.pk)
+    assert first.post(url, first_data).status_code == 302
+    messages_before = request.messages.count()
+
+    second_data.update(status="in_progress", assignee=other.pk, internal_note="ghi chú của B")
+    response = second.post(url, second_data)
+    assert response.status_code == 200
+    errors = " ".join(response.context["adminform"].form.non_field_errors())
+    assert "support@excelcrm.example" in errors  # the last change's author
+    request = CareRequest.objects.get(pk=request.pk)
+    assert (request.status, request.assignee) == ("in_progress", support_user)
+    assert request.messages.count() == messages_before  # the note was not added either
+
+    # Saving the refreshed form is a deliberate decision.
+    refreshed = _form_data(response)
+    assert second.post(url, {**refreshed, "assignee": other.pk}).status_code == 302
+    assert CareRequest.objects.get(pk=request.pk).assignee == other
+
+
+def test_care_request_post_without_the_version_is_a_conflict(support_user, customer):
+    request = _open_care_request(customer)
+    client = Client()
+    client.force_login(support_user)
+    url = reverse("admin:care_carerequest_change", args=[request.pk])
+    client.get(url)
+    response = client.post(url, {"status": "in_progress", "assignee": support_user.pk})
+    assert response.status_code == 200
+    request.refresh_from_db()
+    assert request.status == "new" and request.assignee is None
+
+
+def _breach_form_data(page) -> dict:
+    form = page.context["adminform"].form
+    data = {}
+    for name in ("detected_at", "authority_notified_at"):
+        value = form[name].value()
+        if value:
+            from django.utils import timezone
+
+            local = timezone.localtime(value)
+            data[f"{name}_0"], data[f"{name}_1"] = (local.strftime("%Y-%m-%d"),
+                                                    local.strftime("%H:%M:%S"))
+    data.update(description=form["description"].value(), categories=form["categories"].value(),
+                affected=[str(pk) for pk in form["affected"].value()],
+                **{VERSION_FIELD: form[VERSION_FIELD].value()})
+    return data
+
+
+def test_breach_second_save_is_refused_and_nothing_is_overwritten(reviewer, customer):
+    import datetime
+
+    from django.utils import timezone
+
+    from consent.context import Channel, access_context
+    from rights import services as rights_services
+    from rights.models import Breach
+    from tests.factories import make_customer
+
+    with access_context(actor=reviewer, channel=Channel.ADMIN):
+        breach = rights_services.breach_save(
+            breach=Breach(detected_at=timezone.now() - datetime.timedelta(hours=3),
+                          description="Gửi nhầm email", categories="email"),
+            actor=reviewer, affected=[customer],
+        )
+    other_reviewer = make_staff(email="reviewer2@excelcrm.example", role="Compliance reviewer")
+    first, second = Client(), Client()
+    first.force_login(reviewer)
+    second.force_login(other_reviewer)
+    url = reverse("admin:rights_breach_change", args=[breach.pk])
+    first_data = _breach_form_data(first.get(url))
+    second_data = _breach_form_data(second.get(url))
+    assert first_data[VERSION_FIELD] == second_data[VERSION_FIELD]
+
+    first_data.update(description="Gửi nhầm email cho 2 khách hàng")
+    assert first.post(url, first_data).status_code == 302
+
+    another = make_customer(email="another@example.com")
+    second_data.update(affected=[str(customer.pk), str(another.pk)])
+    response = second.post(url, second_data)
+    assert response.status_code == 200
+    errors = " ".join(response.context["adminform"].form.non_field_errors())
+    assert errors
+    breach.refresh_from_db()
+    assert breach.description == "Gửi nhầm email cho 2 khách hàng"
+    assert list(breach.affected.all()) == [customer]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_staff_stepping_on_one_rights_request_at_once_cannot_both_succeed(
+    support_user, customer, declare
+):
+    """While another transaction holds the request (rejecting it), a "complete" waits for it and
+    then sees the request closed: a field error, not a completed-after-rejected request."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from consent.context import Channel, access_context
+    from rights import services as rights_services
+    from rights.models import DataSubjectRequest
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks (SELECT … FOR UPDATE) are PostgreSQL's; SQLite locks the file")
+    with access_context(actor=customer.user, channel=Channel.PORTAL):
+        filed = rights_services.request_file(customer=customer, kind="access", reason="bản sao")
+    client = Client()
+    client.force_login(support_user)
+    declare(client, "complaints")
+    url = reverse("admin:rights_datasubjectrequest_handle", args=[filed.pk])
+    assert client.get(url).status_code == 200
+
+    locked, errors = threading.Event(), []
+
+    def reject_slowly():
+        try:
+            with transaction.atomic(), access_context(actor=support_user, channel=Channel.ADMIN,
+                                                      purpose="complaints"):
+                row = DataSubjectRequest.objects.select_for_update().get(pk=filed.pk)
+                locked.set()
+                threading.Event().wait(1.0)  # the other click arrives meanwhile
+                rights_services.request_reject(request=row, actor=support_user,
+                                               response="Không đủ căn cứ")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            locked.set()
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=reject_slowly)
+    worker.start()
+    assert locked.wait(10)
+    response = client.post(url, {"step": "complete", "note": "Đã gửi bản sao"})
+    worker.join(10)
+    assert errors == []
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+    assert DataSubjectRequest.objects.get(pk=filed.pk).status == "rejected"
