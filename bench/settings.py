@@ -10,3 +10,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "ERROR"},
 }
+
+# gunicorn on loopback speaks plain HTTP: no redirect to HTTPS (every request would be a 301).
+SECURE_SSL_REDIRECT = False

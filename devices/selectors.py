@@ -7,8 +7,10 @@ nothing themselves: the service logs the call.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -54,14 +56,61 @@ def device_find_own(*, customer: Any, device_id: int) -> Device:
     return device
 
 
-_HOT_PATH_FIELDS = (
-    *(f.attname for f in DevicePermission._meta.concrete_fields),
-    *(f"device__{f.attname}" for f in Device._meta.concrete_fields),
-    "device__customer__id",
-    "device__customer__user_id",
-    "device__customer__user__id",
-    "device__customer__user__is_active",
-)
+def _columns(model: Any, alias: str) -> tuple[list[str], str]:
+    names = [f.attname for f in model._meta.concrete_fields]
+    sql = ", ".join(f'{alias}."{f.column}"' for f in model._meta.concrete_fields)
+    return names, sql
+
+
+def _converters(models: list[Any]) -> list[tuple[int, list, Any]]:
+    """The database converters of these models' columns, as the ORM applies them (SQLite
+    returns times as naive values, for one)."""
+    found = []
+    position = 0
+    for model in models:
+        for field in model._meta.concrete_fields:
+            col = field.get_col(model._meta.db_table)
+            functions = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+            if functions:
+                found.append((position, functions, col))
+            position += 1
+    return found
+
+
+@functools.cache
+def _hot_path_sql() -> tuple[list[str], list[str], str]:
+    """The app's hot-path query, written once per process (see ``device_find_by_token``)."""
+    from accounts.models import Customer, User
+
+    permission_names, permission_sql = _columns(DevicePermission, "p")
+    device_names, device_sql = _columns(Device, "d")
+    tables = {model: model._meta.db_table for model in (DevicePermission, Device, Customer, User)}
+    sql = f"""
+        SELECT {permission_sql}, {device_sql}, c."id", c."user_id", u."id"
+        FROM "{tables[DevicePermission]}" p
+        JOIN "{tables[Device]}" d ON d."id" = p."device_id"
+        JOIN "{tables[Customer]}" c ON c."id" = d."customer_id"
+        JOIN "{tables[User]}" u ON u."id" = c."user_id"
+        JOIN "{ApiToken._meta.db_table}" t ON t."user_id" = u."id"
+        WHERE p."device_id" = %s AND d."unregistered_at" IS NULL AND u."is_active"
+          AND t."key_hash" = %s AND t."revoked_at" IS NULL AND t."expires_at" > %s
+    """
+    return permission_names, device_names, sql
+
+
+@functools.cache
+def _hot_path_converters(vendor: str) -> list[tuple[int, list, Any]]:
+    return _converters([DevicePermission, Device])
+
+
+def _convert(row: tuple, converters: list[tuple[int, list, Any]]) -> list:
+    values = list(row)
+    for position, functions, col in converters:
+        value = values[position]
+        for function in functions:
+            value = function(value, col, connection)
+        values[position] = value
+    return values
 
 
 def device_find_by_token(*, raw: str, device_id: int) -> Device | None:
@@ -70,28 +119,39 @@ def device_find_by_token(*, raw: str, device_id: int) -> Device | None:
 
     None means "not that simple": an invalid token, someone else's or an unregistered device,
     or a device with no permission rows yet; the caller then looks them up one by one.
+
+    This is the app's hot path (every start of the app reports its permissions): one SQL
+    statement composed once per process, rows turned into model instances with ``from_db``.
+    Building the equivalent ORM query cost more than running it. The customer and login are
+    needed only as ids (access log, actor), so only those columns are loaded.
     """
-    rows = list(
-        DevicePermission.objects.select_related("device__customer__user")
-        # The customer and login are needed only as ids (access log, actor): loading all their
-        # fields (and parsing the phone number once per row) cost more than the query itself.
-        .only(*_HOT_PATH_FIELDS)
-        .filter(
-            device_id=device_id,
-            device__unregistered_at__isnull=True,
-            device__customer__user__is_active=True,
-            device__customer__user__api_tokens__key_hash=token_hash(raw),
-            device__customer__user__api_tokens__revoked_at__isnull=True,
-            device__customer__user__api_tokens__expires_at__gt=timezone.now(),
-        )
-        .order_by()
-    )
+    from accounts.models import Customer, User
+
+    permission_names, device_names, sql = _hot_path_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [device_id, token_hash(raw), timezone.now()])
+        rows = cursor.fetchall()
     if not rows:
         return None
-    device = rows[0].device
+    converters = _hot_path_converters(connection.vendor)
+    if converters:
+        rows = [_convert(row, converters) for row in rows]
+    db = connection.alias
+    split = len(permission_names)
+    first = rows[0]
+    device = Device.from_db(db, device_names, first[split:split + len(device_names)])
+    customer_at = split + len(device_names)
+    customer = Customer.from_db(db, ["id", "user_id"], first[customer_at:customer_at + 2])
+    # The query matched active logins only.
+    user = User.from_db(db, ["id", "is_active"], [first[customer_at + 2], True])
+    Customer.user.field.set_cached_value(customer, user)
+    Device.customer.field.set_cached_value(device, customer)
+    permissions = []
     for row in rows:
-        row.device = device
-    device._prefetched_objects_cache = {"permissions": rows}
+        permission = DevicePermission.from_db(db, permission_names, row[:split])
+        DevicePermission.device.field.set_cached_value(permission, device)
+        permissions.append(permission)
+    device._prefetched_objects_cache = {"permissions": permissions}
     return device
 
 
