@@ -5,6 +5,7 @@ Thin: every step calls a service in ``rights.services``; reading a request's tex
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
@@ -224,6 +225,51 @@ class ErasureRecordAdmin(admin.ModelAdmin):
         return False
 
 
+# Breach times before this are typing errors (and year 1 cannot even be stored in UTC).
+EARLIEST_BREACH_TIME = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+MAX_ID = 2**63 - 1
+
+
+class CustomerIdsField(forms.ModelMultipleChoiceField):
+    """Affected customers by id: anything but a positive 64-bit id is a field error, not a query.
+
+    Django's own field turns a malformed id into a field error but still hands it to the
+    autocomplete widget, whose query then fails; ids beyond 64 bits overflow the database driver.
+    """
+
+    @staticmethod
+    def _is_id(value: Any) -> bool:
+        text = str(value).strip()
+        return text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        data = super().bound_data(data, initial)
+        if isinstance(data, list | tuple):
+            return [value for value in data if self._is_id(value)]
+        return data
+
+    def clean(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            for item in value:
+                if not self._is_id(item):
+                    raise ValidationError(
+                        self.error_messages["invalid_pk_value"],
+                        code="invalid_pk_value",
+                        params={"pk": str(item)[:40]},
+                    )
+        return super().clean(value)
+
+
+def _clean_breach_time(value: Any) -> Any:
+    if value is None:
+        return value
+    if value < EARLIEST_BREACH_TIME:
+        raise ValidationError(_("Enter a time after 1 January 2000."), code="too_early")
+    if value > timezone.now():
+        raise ValidationError(_("This time cannot be in the future."), code="future")
+    return value
+
+
 class BreachForm(forms.ModelForm):
     categories = forms.MultipleChoiceField(
         label=_("categories of data"),
@@ -247,7 +293,10 @@ class BreachForm(forms.ModelForm):
         value = self.cleaned_data["detected_at"]
         if value > timezone.now():
             raise ValidationError(_("The detection time cannot be in the future."))
-        return value
+        return _clean_breach_time(value)
+
+    def clean_authority_notified_at(self) -> Any:
+        return _clean_breach_time(self.cleaned_data.get("authority_notified_at"))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -272,6 +321,11 @@ class BreachAdmin(OptimisticLockAdminMixin, admin.ModelAdmin):
     ]
     autocomplete_fields = ["affected"]
     actions = ["notify_affected"]
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "affected":
+            kwargs["form_class"] = CustomerIdsField
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
     readonly_fields = ["recorded_by", "recorded_at", "notify_clock", "notified_list"]
 
     class Media:
