@@ -169,6 +169,8 @@ def setup_database(database_url: str) -> tuple[str, list[int], str]:
 
 def to_ms(value: str) -> float:
     match = re.match(r"([\d.]+)(us|ms|s|m)", value)
+    if match is None:
+        return float("nan")  # wrk prints no figure when a scenario got no answer in time
     number, unit = float(match.group(1)), match.group(2)
     return number * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
