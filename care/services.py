@@ -2,7 +2,9 @@
 
 A customer acts on their own requests (self-access: the access context has no purpose); staff act
 only under the request's purpose (``complaints`` for complaints, ``customer_care`` otherwise).
-Every write leaves history rows with that purpose and an access-log row.
+Every write leaves history rows with that purpose and an access-log row. Staff are refused a
+customer under a data-subject restriction except for complaints (``Restricted``, with a
+``denied`` row).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from accounts.models import Customer, User
 from consent import access
 from consent.selectors import user_may_declare
 from consent.workdays import add_calendar_days, add_working_days
-from licensing.work import WrongPurpose, require_purpose
+from licensing.work import Restricted as Restricted  # raised here; callers catch it from here
+from licensing.work import WrongPurpose, require_not_vetoed, require_purpose
 
 from .models import CareMessage, CareRequest
 
@@ -59,8 +62,12 @@ def deadlines(
     return None, add_working_days(opened_at, settings.CARE_REQUEST_DUE_WORKING_DAYS)
 
 
-def _acting_as_customer(customer: Customer, purpose: str) -> bool:
-    """Return True for the customer's own user (self-access), False for staff under ``purpose``."""
+def _acting_as_customer(customer: Customer, purpose: str, *, action: str) -> bool:
+    """Return True for the customer's own user (self-access), False for staff under ``purpose``.
+
+    Staff are refused (``Restricted``, a ``denied`` row queued) while the customer's restriction
+    stands, unless ``purpose`` is exempt (complaints).
+    """
     ctx = require_purpose("", purpose)
     if ctx.actor_id is not None and ctx.actor_id == customer.user_id:
         if ctx.purpose:
@@ -68,7 +75,21 @@ def _acting_as_customer(customer: Customer, purpose: str) -> bool:
         return True
     if not ctx.purpose:
         raise WrongPurpose(f"Staff handle this request only under the purpose {purpose}.")
+    require_not_vetoed(customer_id=customer.pk, action=action, purpose=purpose)
     return False
+
+
+def care_request_open_check(*, customer: Customer, kind: str) -> None:
+    """Raise ``Restricted`` (queuing a ``denied`` row) if staff may not open a request of
+    ``kind`` for ``customer`` now; the admin's form calls it to show a field error."""
+    require_not_vetoed(
+        customer_id=customer.pk, action=access.Action.CREATE, purpose=purpose_for_kind(kind)
+    )
+
+
+def _staff_check(request: CareRequest, *, action: str) -> None:
+    require_purpose(request.purpose)
+    require_not_vetoed(customer_id=request.customer_id, action=action, purpose=request.purpose)
 
 
 @transaction.atomic
@@ -78,7 +99,7 @@ def care_request_open(*, customer: Customer, kind: str, subject: str, body: str)
     The actor is the customer themself or a staff member opening it on their behalf under the
     request's purpose.
     """
-    as_customer = _acting_as_customer(customer, purpose_for_kind(kind))
+    as_customer = _acting_as_customer(customer, purpose_for_kind(kind), action=access.Action.CREATE)
     ctx = require_purpose("", purpose_for_kind(kind))
     now = timezone.now()
     ack_due, due = deadlines(kind=kind, opened_at=now)
@@ -109,7 +130,9 @@ def care_message_add(*, request: CareRequest, body: str, internal: bool = False)
     A customer cannot write to a closed request; their message on a resolved one reopens it. A
     staff reply (not an internal note) acknowledges the request and puts a new one in progress.
     """
-    as_customer = _acting_as_customer(request.customer, request.purpose)
+    as_customer = _acting_as_customer(
+        request.customer, request.purpose, action=access.Action.CHANGE
+    )
     ctx = require_purpose("", request.purpose)
     if as_customer and internal:
         raise ValidationError({"internal": _("Only staff can write internal notes.")})
@@ -146,7 +169,7 @@ def care_message_add(*, request: CareRequest, body: str, internal: bool = False)
 @transaction.atomic
 def care_request_set_status(*, request: CareRequest, status: str) -> CareRequest:
     """Move a request to ``status`` (staff only); see ``TRANSITIONS``."""
-    require_purpose(request.purpose)
+    _staff_check(request, action=access.Action.CHANGE)
     if status == request.status:
         return request
     if status not in TRANSITIONS.get(request.status, ()):
@@ -193,7 +216,7 @@ def assignee_validate(*, request: CareRequest, assignee: User | None) -> None:
 @transaction.atomic
 def care_request_assign(*, request: CareRequest, assignee: User | None) -> CareRequest:
     """Assign the request to a staff member allowed to work under its purpose (or nobody)."""
-    require_purpose(request.purpose)
+    _staff_check(request, action=access.Action.CHANGE)
     assignee_validate(request=request, assignee=assignee)
     request.assignee = assignee
     if request.save_tracked():

@@ -16,10 +16,12 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from consent import access
 from consent.admin_mixins import ALLOWED, PersonalDataAdminMixin, ReasonFormMixin
 
 from . import services
 from .models import Licence, Plan
+from .work import Restricted, require_not_vetoed
 
 
 @admin.register(Plan)
@@ -41,6 +43,15 @@ class LicenceGrantForm(ReasonFormMixin):
     class Meta:
         model = Licence
         fields = ["customer", "plan"]
+
+    def clean_customer(self) -> Any:
+        """Refuse (with a ``denied`` row) a customer under a data-subject restriction."""
+        customer = self.cleaned_data["customer"]
+        try:
+            require_not_vetoed(customer_id=customer.pk, action=access.Action.CREATE)
+        except Restricted as exc:
+            raise ValidationError(str(exc), code="restricted") from exc
+        return customer
 
 
 class LicenceChangeForm(ReasonFormMixin):
@@ -127,6 +138,8 @@ class LicenceAdmin(PersonalDataAdminMixin, SimpleHistoryAdmin):
                 service(licence=licence)
             except ValidationError as exc:
                 refused.append(f"{licence}: {' '.join(exc.messages)}")
+            except Restricted as exc:  # the service logged the denied attempt
+                refused.append(f"{licence}: {exc}")
             else:
                 changed += 1
         if changed:

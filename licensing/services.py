@@ -2,7 +2,9 @@
 
 Every service runs under the open access context, which must declare the purpose ``licensing``;
 each change leaves a history row (actor, purpose, reference, reason from the context) and an
-access-log row for the customer.
+access-log row for the customer. A customer under a data-subject restriction is refused
+(``licensing.work.Restricted``, with a ``denied`` row); the expiry run leaves their licences as
+they are (they still show as expired: ``Licence.current_status``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from accounts.models import Customer
 from consent import access
 
 from .models import Licence, Plan
-from .work import require_purpose
+from .work import require_not_vetoed, require_purpose, vetoed_customer_ids
 
 PURPOSE = "licensing"
 # The licence fields named in access-log rows.
@@ -39,6 +41,7 @@ def licence_grant(
 ) -> Licence:
     """Grant ``customer`` a licence for ``plan`` from ``starts_on`` (default today)."""
     require_purpose(PURPOSE)
+    require_not_vetoed(customer_id=customer.pk, action=access.Action.CREATE)
     starts_on = starts_on or timezone.localdate()
     licence = Licence(
         customer=customer,
@@ -62,6 +65,7 @@ def licence_extend(*, licence: Licence, days: int | None = None) -> Licence:
     A cancelled licence cannot be extended (grant a new one).
     """
     require_purpose(PURPOSE)
+    require_not_vetoed(customer_id=licence.customer_id, action=access.Action.CHANGE)
     if licence.status == Licence.Status.CANCELLED:
         raise ValidationError(_("A cancelled licence cannot be extended; grant a new one."))
     days = days if days is not None else licence.plan.duration_days
@@ -79,6 +83,7 @@ def licence_extend(*, licence: Licence, days: int | None = None) -> Licence:
 
 def _set_status(licence: Licence, status: str, allowed_from: tuple[str, ...]) -> Licence:
     require_purpose(PURPOSE)
+    require_not_vetoed(customer_id=licence.customer_id, action=access.Action.CHANGE)
     if licence.status not in allowed_from:
         raise ValidationError(
             _("A licence that is %(status)s cannot become %(new)s.")
@@ -120,11 +125,18 @@ def licence_cancel(*, licence: Licence) -> Licence:
 def licences_expire(*, today: datetime.date | None = None, batch_size: int = 1000) -> int:
     """Store ``expired`` on every active licence whose expiry date is before ``today``.
 
-    One history row and one access-log row per licence; return the number expired.
+    One history row and one access-log row per licence; return the number expired. Licences of
+    customers under a restriction are left as they are (a change of their data is processing).
     """
     require_purpose(PURPOSE)
     today = today or timezone.localdate()
     due = Licence.objects.filter(status=Licence.Status.ACTIVE, expires_on__lt=today).order_by("pk")
+    restricted = vetoed_customer_ids(
+        list(due.order_by().values_list("customer_id", flat=True).distinct()),
+        purpose=PURPOSE,
+    )
+    if restricted:
+        due = due.exclude(customer_id__in=restricted)
     count = 0
     while True:
         batch = list(due[:batch_size])

@@ -1,16 +1,23 @@
-"""What every piece of purpose-bound work needs: the purpose check and the system account.
+"""What every piece of purpose-bound work needs: the purpose check, the access vetoes and the
+system account.
 
 Services of ``licensing``, ``notices`` and ``care`` refuse to write unless the open access context
-names their purpose; scheduled commands act as the system account named by ``SYSTEM_ACTOR_EMAIL``.
+names their purpose, and refuse a customer whose data a registered access veto forbids under that
+purpose (a data-subject restriction: see ``consent.admin_mixins.register_access_veto``); scheduled
+commands act as the system account named by ``SYSTEM_ACTOR_EMAIL``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import User
+from consent import access
 from consent.context import AccessContext, Channel, access_context, require_context
 
 
@@ -30,6 +37,63 @@ def require_purpose(*codes: str) -> AccessContext:
             f" the access context declares {ctx.purpose or 'none'}."
         )
     return ctx
+
+
+class Restricted(WrongPurpose):
+    """A registered access veto (a data-subject restriction) forbids this work on the customer."""
+
+
+def restriction_message() -> str:
+    return _(
+        "This customer has restricted the processing of their data: it may be used "
+        "only to resolve complaints and questions."
+    )
+
+
+# Vetoes are asked about this many customer ids at a time (one query each for ``rights``).
+VETO_CHUNK = 2000
+
+
+def vetoed_customer_ids(customer_ids: Iterable[int | None], *, purpose: str) -> set[int]:
+    """Return those of ``customer_ids`` whose data a registered access veto forbids under
+    ``purpose`` (``rights`` vetoes customers under a standing restriction, except for
+    complaints)."""
+    from consent.admin_mixins import ACCESS_VETOES
+
+    if not ACCESS_VETOES:
+        return set()
+    vetoed: set[int] = set()
+    chunk: list[int] = []
+
+    def ask(ids: list[int]) -> None:
+        for veto in ACCESS_VETOES:
+            vetoed.update(veto(customer_ids=ids, purpose=purpose))
+
+    for pk in customer_ids:
+        if pk is None:
+            continue
+        chunk.append(int(pk))
+        if len(chunk) >= VETO_CHUNK:
+            ask(chunk)
+            chunk = []
+    if chunk:
+        ask(chunk)
+    return vetoed
+
+
+def require_not_vetoed(*, customer_id: int, action: str, purpose: str | None = None) -> None:
+    """Raise ``Restricted`` (after queuing a ``denied`` access-log row) if a veto forbids work on
+    the customer's data under ``purpose`` (default: the open context's).
+
+    Self-access (no purpose: the customer acting on their own data) is never vetoed.
+    """
+    ctx = require_context()
+    purpose = ctx.purpose if purpose is None else purpose
+    if not purpose:
+        return
+    if vetoed_customer_ids([customer_id], purpose=purpose):
+        access.access_denied(subjects=[customer_id], action=action, purpose=purpose)
+        raise Restricted(restriction_message())
 
 
 def system_actor() -> User:
