@@ -2,18 +2,24 @@
 
 Sending a large audience would outlast a request, so the admin's send action queues the notice;
 ``python manage.py send_update_notice --queued`` (cron, every minute) sends it exactly once per
-customer. The sent-notice records are read-only and show recipients only under a notice purpose.
+customer. Queuing needs the declared purpose ``update_notices``; who queued it and when is kept in
+the admin's own log (``LogEntry``, shown on the notice's page and its History). The sent-notice
+records are read-only and show recipients only under a notice purpose.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +29,19 @@ from consent.selectors import consent_filter_allowed, user_may_declare
 
 from . import services
 from .models import Announcement, Notice
+
+# The admin-log message of "queued for sending" (the state field changed to queued).
+QUEUED_MESSAGE = json.dumps([{"changed": {"fields": ["state"]}}])
+
+
+def queued_entries(announcement: Announcement) -> Any:
+    """Return the admin-log entries of the times ``announcement`` was queued, newest first."""
+    return LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Announcement),
+        object_id=str(announcement.pk),
+        action_flag=CHANGE,
+        change_message=QUEUED_MESSAGE,
+    ).select_related("user")
 
 
 class AnnouncementForm(forms.ModelForm):
@@ -72,6 +91,7 @@ class AnnouncementAdmin(admin.ModelAdmin):
         "created_by",
         "created_at",
         "sent_at",
+        "queued",
         "audience_size",
         "preview",
         "delivery",
@@ -81,7 +101,10 @@ class AnnouncementAdmin(admin.ModelAdmin):
         (_("English"), {"fields": ["subject_en", "body_en"]}),
         (_("Audience"), {"fields": ["audience", "plan", "licence_status", "audience_size"]}),
         (_("Preview"), {"fields": ["preview"]}),
-        (_("Sending"), {"fields": ["state", "created_by", "created_at", "sent_at", "delivery"]}),
+        (
+            _("Sending"),
+            {"fields": ["state", "created_by", "created_at", "queued", "sent_at", "delivery"]},
+        ),
     ]
     actions = ["queue_for_sending"]
 
@@ -125,6 +148,18 @@ class AnnouncementAdmin(admin.ModelAdmin):
             parts,
         )
 
+    @admin.display(description=_("queued for sending"))
+    def queued(self, obj: Announcement) -> str:
+        if obj.pk is None:
+            return "—"
+        entry = queued_entries(obj).first()
+        if entry is None:
+            return "—"
+        return _("%(when)s by %(who)s") % {
+            "when": timezone.localtime(entry.action_time).strftime("%d/%m/%Y %H:%M"),
+            "who": entry.user.email,
+        }
+
     @admin.display(description=_("delivery"))
     def delivery(self, obj: Announcement) -> str:
         if obj.pk is None:
@@ -142,7 +177,12 @@ class AnnouncementAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send selected update notices (queued for the sending command)"))
     def queue_for_sending(self, request: HttpRequest, queryset: QuerySet) -> None:
-        """Queue the notices; only staff granted the purpose ``update_notices`` may send them."""
+        """Queue the notices under the declared purpose ``update_notices`` (staff granted it).
+
+        Refused with a message (and a ``denied`` row) without a grant or under another purpose;
+        each queuing is recorded in the admin log with the staff member and the time.
+        """
+        declared = request.access_context.purpose or ""
         if not user_may_declare(request.user, services.UPDATE_PURPOSE):
             access.access_denied(
                 subjects=[None], action=access.Action.NOTIFY, purpose=services.UPDATE_PURPOSE
@@ -150,6 +190,15 @@ class AnnouncementAdmin(admin.ModelAdmin):
             self.message_user(
                 request,
                 _("None of your roles grants the purpose “update notices”."),
+                messages.ERROR,
+            )
+            return
+        if declared != services.UPDATE_PURPOSE:
+            if declared:
+                access.access_denied(subjects=[None], action=access.Action.NOTIFY)
+            self.message_user(
+                request,
+                _("Declare the purpose “update notices” before sending update notices."),
                 messages.ERROR,
             )
             return
@@ -161,6 +210,7 @@ class AnnouncementAdmin(admin.ModelAdmin):
                     request, f"{announcement}: {' '.join(exc.messages)}", messages.ERROR
                 )
             else:
+                self.log_change(request, announcement, QUEUED_MESSAGE)
                 self.message_user(
                     request,
                     _(

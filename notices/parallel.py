@@ -41,8 +41,10 @@ def send_in_parallel(*, windows: Sequence[int], workers: int, progress: bool) ->
         total.due += part.due
         total.sent += part.sent
         total.failed += part.failed
+        total.already_sent += part.already_sent
         total.skipped_already += part.skipped_already
         total.skipped_consent += part.skipped_consent
+        total.skipped_restricted += part.skipped_restricted
         total.errors.extend(part.errors)
     total.run_id = ",".join(part.run_id for part in parts)
     return total

@@ -1,6 +1,6 @@
 """The exactly-once sending loop shared by renewal notices and update notices.
 
-For each batch of recipients (``NOTICES_BATCH_SIZE``):
+For each batch of recipients (``NOTICES_BATCH_SIZE``, 2,000):
 
 1. **Claim** — insert one ``Notice`` per recipient with ``status=claimed`` and this run's id,
    ignoring rows that the unique constraints reject (another run got there first), and take over
@@ -9,15 +9,21 @@ For each batch of recipients (``NOTICES_BATCH_SIZE``):
    once never both own a notice.
 2. **Send** the claimed ones, one message at a time, over one mail connection.
 3. **Mark** them ``sent`` or ``failed`` and write one access-log row (action ``notify``) per sent
-   notice, in one transaction per batch.
+   notice, in one short transaction per sub-batch: every ``NOTICES_MARK_EVERY`` (20) messages or
+   ``NOTICES_MARK_SECONDS`` (1 s), whichever comes first, and once more when the loop stops,
+   an exception included.
 
-After a crash between 2 and 3 the notices of that one batch stay ``claimed``; they are retried once
-their claim is stale, so at most one batch may be sent twice, and nothing is lost.
+Sending and marking cannot be one transaction. A run killed outright (SIGKILL, power loss)
+between 2 and 3 leaves the notices of the sub-batch in flight ``claimed``; they are retried once
+their claim is stale, so at most ``NOTICES_MARK_EVERY`` messages (or one second's worth) may be
+sent twice, and nothing is lost. A mark and its access-log rows commit together, so every notice
+marked sent has its row.
 """
 
 from __future__ import annotations
 
 import datetime
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -54,14 +60,24 @@ class RunSummary:
     due: int = 0
     sent: int = 0
     failed: int = 0
+    # Sent by an earlier run (counted, not sent again).
+    already_sent: int = 0
+    # Claimed by another run that is still working (or crashed less than the stale time ago).
     skipped_already: int = 0
     skipped_consent: int = 0
+    # Customers under a data-subject restriction (an access veto forbids the purpose).
+    skipped_restricted: int = 0
     dry_run: bool = False
     errors: list[str] = field(default_factory=list)
 
     @property
     def skipped(self) -> int:
-        return self.skipped_already + self.skipped_consent
+        return (
+            self.already_sent
+            + self.skipped_already
+            + self.skipped_consent
+            + self.skipped_restricted
+        )
 
 
 def new_run_id() -> str:
@@ -180,6 +196,54 @@ def _insert_claims(claims: list[dict[str, Any]]) -> None:
         )
 
 
+def mark_every() -> int:
+    """Return how many sent messages a sub-batch mark covers at most (``NOTICES_MARK_EVERY``)."""
+    return max(1, int(getattr(settings, "NOTICES_MARK_EVERY", 20)))
+
+
+def mark_seconds() -> float:
+    """Return the longest time a sent message waits for its mark (``NOTICES_MARK_SECONDS``)."""
+    return float(getattr(settings, "NOTICES_MARK_SECONDS", 1.0))
+
+
+class _Marks:
+    """The sent and failed notices of a sub-batch, marked together in one short commit."""
+
+    def __init__(self, *, actor: Any, purpose: str, fields: Sequence[str], reference: str):
+        self.actor, self.purpose, self.fields, self.reference = actor, purpose, fields, reference
+        self.sent: list[tuple[int, int]] = []
+        self.failed: dict[int, str] = {}
+        self.since = time.monotonic()
+        self.every, self.seconds = mark_every(), mark_seconds()
+        self.total_sent = self.total_failed = 0
+        self.errors: list[str] = []
+
+    def due(self) -> bool:
+        waiting = len(self.sent) + len(self.failed)
+        return waiting >= self.every or (
+            waiting > 0 and time.monotonic() - self.since >= self.seconds
+        )
+
+    def flush(self) -> None:
+        sent, failed = self.sent, self.failed
+        self.sent, self.failed, self.since = [], {}, time.monotonic()
+        if not sent and not failed:
+            return
+        _mark(
+            sent=sent,
+            failed=failed,
+            actor=self.actor,
+            purpose=self.purpose,
+            fields=self.fields,
+            reference=self.reference,
+        )
+        self.total_sent += len(sent)
+        self.total_failed += len(failed)
+        for error in sorted(set(failed.values())):
+            if error not in self.errors and len(self.errors) < 3:
+                self.errors.append(error)
+
+
 def deliver(
     *,
     recipients: Iterable[Recipient],
@@ -197,12 +261,14 @@ def deliver(
     actor = system_actor()
     bar = tqdm(total=total, disable=not progress, unit="notice", dynamic_ncols=True)
     connection = get_connection(fail_silently=False)
+    marks = _Marks(
+        actor=actor, purpose=purpose, fields=fields, reference=reference or f"run {run_id}"
+    )
+    stopped = True
     try:
         for batch in chunked(recipients, settings.NOTICES_BATCH_SIZE):
             owned = claim(recipients=batch, run_id=run_id, key=key)
             summary.skipped_already += len(batch) - len(owned)
-            sent: list[tuple[int, int]] = []
-            failed: dict[int, str] = {}
             for recipient in batch:
                 notice_id = owned.get(tuple(recipient.claim[name] for name in key))
                 if notice_id is None:
@@ -210,24 +276,27 @@ def deliver(
                 try:
                     connection.send_messages([build(recipient, connection)])
                 except Exception as exc:  # noqa: BLE001  (any mail failure marks the notice)
-                    failed[notice_id] = f"{type(exc).__name__}: {exc}"[:200]
+                    marks.failed[notice_id] = f"{type(exc).__name__}: {exc}"[:200]
                 else:
-                    sent.append((notice_id, recipient.claim["customer_id"]))
-            _mark(
-                sent=sent,
-                failed=failed,
-                actor=actor,
-                purpose=purpose,
-                fields=fields,
-                reference=reference or f"run {run_id}",
-            )
-            summary.sent += len(sent)
-            summary.failed += len(failed)
-            summary.errors.extend(sorted(set(failed.values()))[:3])
+                    marks.sent.append((notice_id, recipient.claim["customer_id"]))
+                if marks.due():
+                    marks.flush()
+            marks.flush()
             bar.update(len(batch))
+        stopped = False
     finally:
+        try:
+            # Also when an exception stops the run: what already left is marked, so a rerun
+            # does not send it again.
+            marks.flush()
+        except Exception:
+            if not stopped:
+                raise  # otherwise never hide the error that stopped the run
         connection.close()
         bar.close()
+        summary.sent += marks.total_sent
+        summary.failed += marks.total_failed
+        summary.errors.extend(marks.errors)
     return summary
 
 

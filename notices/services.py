@@ -1,8 +1,11 @@
 """Renewal notices and update notices: the work of ``renewal_notices`` and ``update_notices``.
 
 Both send through ``notices.sending`` (exactly-once claims, batched marking and access logging)
-as the system account. Message bodies hold only what their purpose needs: the contact person's
-name for the greeting, and for renewals the plan and its expiry date. The rendered body is never
+as the system account. Customers who withdrew consent to the purpose, and customers under a
+data-subject restriction (a registered access veto: ``licensing.work.vetoed_customer_ids``), are
+skipped and counted; so are notices an earlier run already sent. Message bodies hold only what
+their purpose needs: the contact person's name for the greeting, and for renewals the plan and
+its expiry date. The rendered body is never
 stored; the ``Notice`` row records recipient, template, purpose, time and status.
 """
 
@@ -26,6 +29,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Customer
 from consent.selectors import consent_filter_allowed
 from licensing.models import Licence
+from licensing.work import vetoed_customer_ids
 
 from .models import Announcement, Notice
 from .sending import RENEWAL_KEY, UPDATE_KEY, Recipient, RunSummary, deliver, new_run_id
@@ -134,21 +138,27 @@ def renewal_notices_send(
 ) -> RunSummary:
     """Email every customer whose active licence expires within one of ``windows`` days.
 
-    One notice per licence, term and window, ever (see ``notices.sending``); customers who
-    withdrew consent to renewal notices are skipped and counted. With ``dry_run`` nothing is
-    claimed, sent or logged: the summary says what a run would do. ``shard=(i, n)`` handles only
-    the licences whose id is ``i`` modulo ``n`` (parallel workers of one run).
+    One notice per licence, term and window, ever (see ``notices.sending``); notices already
+    sent, customers who withdrew consent to renewal notices and customers under a restriction
+    are skipped and counted. With ``dry_run`` nothing is claimed, sent or logged: the summary says
+    what a run would do. ``shard=(i, n)`` handles only the licences whose id is ``i`` modulo ``n``
+    (parallel workers of one run).
     """
     today = today or timezone.localdate()
     summary = RunSummary(run_id=new_run_id(), dry_run=dry_run)
-    due = renewal_due(windows=windows, today=today).filter(already_sent=False)
+    in_windows = renewal_due(windows=windows, today=today)
     index, count = shard
     if count > 1:
-        due = due.annotate(_shard=Mod("pk", count)).filter(_shard=index)
-    allowed = consent_filter_allowed(due, purpose_code=RENEWAL_PURPOSE, customer_field="customer")
-    total = due.count()
-    summary.due = allowed.count()
-    summary.skipped_consent = total - summary.due
+        in_windows = in_windows.annotate(_shard=Mod("pk", count)).filter(_shard=index)
+    summary.already_sent = in_windows.filter(already_sent=True).count()
+    due = in_windows.filter(already_sent=False)
+    allowed = _not_restricted(
+        consent_filter_allowed(due, purpose_code=RENEWAL_PURPOSE, customer_field="customer"),
+        customer_field="customer_id",
+        purpose=RENEWAL_PURPOSE,
+        summary=summary,
+        total=due.count(),
+    )
     if dry_run:
         summary.sent = summary.due
         return summary
@@ -209,6 +219,25 @@ def _build(recipient: Recipient, connection: Any) -> EmailMessage:
     return EmailMessage(subject, body, None, [recipient.email])
 
 
+def _not_restricted(
+    allowed: QuerySet, *, customer_field: str, purpose: str, summary: RunSummary, total: int
+) -> QuerySet:
+    """Return ``allowed`` without the customers an access veto forbids under ``purpose``.
+
+    Counts in ``summary``: ``skipped_consent`` (``total`` rows due minus those allowed),
+    ``skipped_restricted`` and ``due`` (what is left to send).
+    """
+    consenting = allowed.count()
+    summary.skipped_consent = total - consenting
+    ids = allowed.order_by().values_list(customer_field, flat=True).distinct()
+    restricted = vetoed_customer_ids(list(ids), purpose=purpose) if consenting else set()
+    if restricted:
+        summary.skipped_restricted = allowed.filter(**{f"{customer_field}__in": restricted}).count()
+        allowed = allowed.exclude(**{f"{customer_field}__in": restricted})
+    summary.due = consenting - summary.skipped_restricted
+    return allowed
+
+
 # --- update notices ------------------------------------------------------------------------
 
 
@@ -260,22 +289,29 @@ def update_notice_send(
 ) -> RunSummary:
     """Email an announcement to its audience, exactly once per customer.
 
-    Customers whose newest choice about ``update_notices`` is a withdrawal are skipped and
-    counted. A rerun sends only to those not yet sent (and retries failed ones).
+    Customers already sent this announcement, customers whose newest choice about
+    ``update_notices`` is a withdrawal, and customers under a restriction are skipped and counted.
+    A rerun sends only to those not yet sent (and retries failed ones). The announcement stays
+    ``queued`` (so ``send_update_notice --queued`` tries again) while any of its notices failed
+    or is still claimed; once every notice went out it is ``sent``.
     """
     announcement_validate(announcement)
     summary = RunSummary(run_id=new_run_id(), dry_run=dry_run)
-    audience = announcement_audience(announcement=announcement).exclude(
-        Exists(
-            Notice.objects.filter(
-                announcement=announcement, customer=OuterRef("pk"), status=Notice.Status.SENT
-            )
+    sent_already = Exists(
+        Notice.objects.filter(
+            announcement=announcement, customer=OuterRef("pk"), status=Notice.Status.SENT
         )
     )
-    allowed = consent_filter_allowed(audience, purpose_code=UPDATE_PURPOSE)
-    total = audience.count()
-    summary.due = allowed.count()
-    summary.skipped_consent = total - summary.due
+    everyone = announcement_audience(announcement=announcement)
+    summary.already_sent = everyone.filter(sent_already).count()
+    audience = everyone.exclude(sent_already)
+    allowed = _not_restricted(
+        consent_filter_allowed(audience, purpose_code=UPDATE_PURPOSE),
+        customer_field="pk",
+        purpose=UPDATE_PURPOSE,
+        summary=summary,
+        total=audience.count(),
+    )
     if dry_run:
         summary.sent = summary.due
         return summary
@@ -294,9 +330,13 @@ def update_notice_send(
         reference=f"announcement {announcement.pk}",
         progress=progress,
     )
-    announcement.state = Announcement.State.SENT
-    announcement.sent_at = timezone.now()
-    announcement.save(update_fields=["state", "sent_at"])
+    unfinished = announcement.notices.exclude(status=Notice.Status.SENT).exists()
+    announcement.state = Announcement.State.QUEUED if unfinished else Announcement.State.SENT
+    update_fields = ["state"]
+    if summary.sent:
+        announcement.sent_at = timezone.now()
+        update_fields.append("sent_at")
+    announcement.save(update_fields=update_fields)
     return summary
 
 

@@ -1,7 +1,9 @@
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from consent.models import AccessLog
+from notices.admin import queued_entries
 from notices.models import Announcement
 from tests.factories import make_customer
 from tests.work_factories import make_plan, withdraw
@@ -19,7 +21,7 @@ DATA = {
 }
 
 
-def test_write_preview_and_queue_an_update_notice(client, account_manager):
+def test_write_preview_and_queue_an_update_notice(client, account_manager, declare):
     make_customer(email="one@example.com")
     withdraw(make_customer(email="two@example.com"), "update_notices")
     client.force_login(account_manager)
@@ -31,6 +33,7 @@ def test_write_preview_and_queue_an_update_notice(client, account_manager):
     html = page.content.decode()
     assert "[ExcelCRM] Bản mới" in html and "[ExcelCRM] New release" in html
     assert page.context["adminform"].form.instance.pk == note.pk
+    declare(client, "update_notices")
     response = client.post(
         reverse("admin:notices_announcement_changelist"),
         {
@@ -41,6 +44,42 @@ def test_write_preview_and_queue_an_update_notice(client, account_manager):
     assert response.status_code == 302
     note.refresh_from_db()
     assert note.state == "queued"
+    [entry] = queued_entries(note)
+    assert entry.user == account_manager
+    page = client.get(reverse("admin:notices_announcement_change", args=[note.pk]))
+    assert f"by {account_manager.email}" in page.content.decode() or (
+        f"bởi {account_manager.email}" in page.content.decode()
+    )
+
+
+def queue(client, note):
+    return client.post(
+        reverse("admin:notices_announcement_changelist"),
+        {"action": "queue_for_sending", "_selected_action": [note.pk]},
+    )
+
+
+def test_sending_needs_the_declared_purpose_not_just_the_role(client, account_manager, declare):
+    note = Announcement.objects.create(subject_vi="a", subject_en="a", body_vi="b", body_en="b")
+    client.force_login(account_manager)
+    response = queue(client, note)  # granted by the role, but no purpose declared
+    note.refresh_from_db()
+    assert note.state == "draft" and not queued_entries(note).exists()
+    assert any("update notices" in str(m) or "thông báo cập nhật" in str(m).lower()
+               for m in get_messages(response.wsgi_request))
+    assert not AccessLog.objects.exists()
+
+    declare(client, "licensing")
+    queue(client, note)
+    note.refresh_from_db()
+    assert note.state == "draft"
+    row = AccessLog.objects.get(outcome="denied")
+    assert (row.actor_id, row.purpose, row.action) == (account_manager.pk, "licensing", "notify")
+
+    declare(client, "update_notices")
+    queue(client, note)
+    note.refresh_from_db()
+    assert note.state == "queued" and queued_entries(note).get().user == account_manager
 
 
 def test_audience_needs_its_plan_or_status(client, account_manager):
