@@ -5,6 +5,7 @@ Masking, purpose checks and access logging come from ``consent.admin_mixins``.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import phonenumbers
@@ -12,12 +13,14 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, ReadOnlyPasswordHashField
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from consent.admin_mixins import PersonalDataAdminMixin, ReasonFormMixin
+from consent.admin_mixins import ALLOWED, PersonalDataAdminMixin, ReasonFormMixin
 from security.locking import OptimisticLockAdminMixin
 
 from . import services
@@ -39,16 +42,22 @@ CUSTOMER_EXPORT_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def normalize_search_term(term: str) -> list[str]:
-    """Return the forms of a search term worth matching: as typed, and as E.164 if it is a phone."""
-    terms = [term]
+def search_phone(term: str) -> str | None:
+    """Return the search term as an E.164 number if it can be a phone number, else None."""
     try:
         number = phonenumbers.parse(term, "VN")
     except phonenumbers.NumberParseException:
-        return terms
-    if phonenumbers.is_possible_number(number):
-        terms.append(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
-    return terms
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def email_equals(path: str, email: str) -> Exact:
+    """Return a filter matching ``path`` to ``email`` the way the email constraint compares."""
+    # Lower() on both sides, in the database: what the accounts_user_email_ci_unique index
+    # compares (``iexact`` is UPPER() = UPPER() on PostgreSQL, which differs for a few letters).
+    return Exact(Lower(path), Lower(Value(normalize_email(email))))
 
 
 class CustomerAdminForm(ReasonFormMixin):
@@ -99,7 +108,8 @@ class PolicyVersionFilter(admin.SimpleListFilter):
 @admin.register(Customer)
 class CustomerAdmin(OptimisticLockAdminMixin, PersonalDataAdminMixin, SimpleHistoryAdmin):
     form = CustomerAdminForm
-    personal_fields = ("contact_person", "phone", "email", "email")
+    personal_fields = ("contact_person", "phone", "email")
+    personal_paths = ("user__email",)
     subject_path = "pk"
     autocomplete_display = ("business_name", "contact_person")
     export_fields = CUSTOMER_EXPORT_FIELDS
@@ -124,16 +134,21 @@ class CustomerAdmin(OptimisticLockAdminMixin, PersonalDataAdminMixin, SimpleHist
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
     ) -> tuple[QuerySet, bool]:
-        """Match business name and email as typed, and phone numbers typed in any format."""
-        term = search_term.strip()
+        """Match business names as typed, and exactly a normalised email or phone number.
+
+        Without a purpose the mixin searches business names only (substrings of emails would
+        rebuild masked addresses); under an allowed purpose emails match as substrings too. A
+        phone number typed in any format and an email in any case find their customer either way.
+        """
+        term = unicodedata.normalize("NFC", search_term).strip()
         if not term:
             return queryset, False
         results, may_have_duplicates = super().get_search_results(request, queryset, term)
-        forms_of_term = normalize_search_term(term)
-        if len(forms_of_term) > 1:
-            results = results | queryset.filter(phone=forms_of_term[1])
+        phone = search_phone(term)
+        if phone:
+            results = results | queryset.filter(phone=phone)
         if "@" in term:
-            results = results | queryset.filter(user__email__iexact=normalize_email(term))
+            results = results | queryset.filter(email_equals("user__email", term))
         return results, may_have_duplicates
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -190,11 +205,19 @@ class UserAdmin(
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
     ) -> tuple[QuerySet, bool]:
-        """Match emails as typed (substring) and exactly after normalisation."""
-        term = search_term.strip()
+        """Match an email exactly after normalisation, and as a substring where that is allowed.
+
+        Under an allowed purpose any login's email matches as a substring; without one only
+        staff logins' (not a customer's data) do, and customers' logins only by their exact email.
+        """
+        term = unicodedata.normalize("NFC", search_term).strip()
+        if not term:
+            return queryset, False
         results, may_have_duplicates = super().get_search_results(request, queryset, term)
+        if self.purpose_state(request) != ALLOWED:
+            results = results | queryset.filter(customer__isnull=True, email__icontains=term)
         if "@" in term:
-            results = results | queryset.filter(email__iexact=normalize_email(term))
+            results = results | queryset.filter(email_equals("email", term))
         return results, may_have_duplicates
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:

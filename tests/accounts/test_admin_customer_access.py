@@ -295,9 +295,42 @@ def test_search_by_phone_with_purpose_is_logged(client, with_purpose, typed):
 def test_search_by_email_and_business_name(client, staff):
     customer = make_customer(email="Hoa.Sen@Example.COM")
     make_customer(business_name="Công ty Khác", phone="+84987654321")
-    for term in ["hoa.sen@example.com", "Hoa.Sen@EXAMPLE.com", "Hoa Sen", "hoa.sen"]:
+    for term in ["hoa.sen@example.com", "Hoa.Sen@EXAMPLE.com", " HOA.SEN@example.com ", "Hoa Sen"]:
         response = client.get("/admin/accounts/customer/", {"q": term})
         assert list(response.context["cl"].result_list) == [customer], term
+
+
+@pytest.mark.parametrize(
+    "term", ["s", "secret", "secret.p", "hidden-domain", "@hidden-domain.vn", "secret.person@"]
+)
+def test_search_without_purpose_does_not_match_parts_of_emails(client, staff, term):
+    make_customer(email="secret.person@hidden-domain.vn", business_name="Công ty Khác")
+    response = client.get("/admin/accounts/customer/", {"q": term})
+    assert list(response.context["cl"].result_list) == []
+    assert rows(channel="admin") == []
+
+
+def test_search_without_purpose_does_not_match_parts_of_phone_numbers(client, staff):
+    make_customer(phone="+84987654321", business_name="Công ty Khác")
+    for term in ["987654", "+8498765", "4321"]:
+        response = client.get("/admin/accounts/customer/", {"q": term})
+        assert list(response.context["cl"].result_list) == [], term
+
+
+def test_search_under_a_purpose_matches_parts_of_emails_and_is_logged(client, with_purpose):
+    customer = make_customer(email="secret.person@hidden-domain.vn", business_name="Công ty Khác")
+    response = client.get("/admin/accounts/customer/", {"q": "secret.p"})
+    assert list(response.context["cl"].result_list) == [customer]
+    assert rows(channel="admin") == [allowed(with_purpose, customer, "search")]
+
+
+def test_search_matches_business_name_typed_with_combining_marks(client, staff):
+    import unicodedata
+
+    customer = make_customer(business_name="Công ty Đông Á")
+    typed = unicodedata.normalize("NFD", "Đông Á")
+    response = client.get("/admin/accounts/customer/", {"q": typed})
+    assert list(response.context["cl"].result_list) == [customer]
 
 
 def test_search_refused_with_purpose_user_lacks(client, lacking_purpose, customer):

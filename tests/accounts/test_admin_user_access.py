@@ -100,9 +100,43 @@ USER_FIELD = {"app_label": "accounts", "model_name": "customer", "field_name": "
 
 
 def test_autocomplete_masked_without_purpose(client, staff, login):
-    response = client.get("/admin/autocomplete/", {**USER_FIELD, "term": "hoa.sen"})
+    response = client.get("/admin/autocomplete/", {**USER_FIELD, "term": "Hoa.Sen@example.com"})
     assert response.json()["results"] == [{"id": str(login.pk), "text": MASKED}]
     assert rows(channel="admin") == []
+
+
+def test_autocomplete_without_purpose_does_not_match_parts_of_customer_emails(
+    client, staff, login
+):
+    response = client.get("/admin/autocomplete/", {**USER_FIELD, "term": "hoa.sen"})
+    assert response.json()["results"] == []
+
+
+# -- search ------------------------------------------------------------------------------------
+
+
+def results(client, term):
+    return list(client.get("/admin/accounts/user/", {"q": term}).context["cl"].result_list)
+
+
+def test_search_without_purpose_finds_a_customer_login_by_its_exact_email_only(
+    client, staff, login
+):
+    assert results(client, "HOA.SEN@Example.com") == [login]
+    for term in ["hoa", "hoa.sen", "example.com", "@example.com", "hoa.sen@example.co"]:
+        assert results(client, term) == [], term
+    assert rows(channel="admin") == []
+
+
+def test_search_without_purpose_matches_parts_of_staff_emails(client, staff, login):
+    assert results(client, "support@") == [staff]
+    assert results(client, "excelcrm") == [staff]
+
+
+def test_search_under_a_purpose_matches_parts_of_any_email(client, staff, login, declare):
+    declare(client, "customer_care")
+    assert results(client, "hoa.sen") == [login]
+    assert rows(channel="admin") == [allowed(staff, login, "search")]
 
 
 def test_autocomplete_visible_with_purpose(client, staff, login, declare):
