@@ -30,6 +30,12 @@ register(
     fields=("install_id", "model", "os_version"),
     subject=lambda customer: {"customer_id": customer.pk},
 )
+# The name the customer gave an app token ("Phone of Lan") is theirs.
+register(
+    "devices.ApiToken",
+    fields=("name",),
+    subject=lambda customer: {"user_id": customer.user_id},
+)
 # Permission states name no person; declared so that the registry covers every personal model.
 register(
     "devices.DevicePermission",

@@ -97,11 +97,16 @@ class ErasureRecord(models.Model):
     """The erasure ledger: one row per erased customer (ids only, never a personal value).
 
     Every row is also appended to the ledger file (``ERASURE_LEDGER_FILE``), kept outside the
-    database, so ``replay_erasures`` can re-apply erasures after a backup is restored.
+    database, so ``replay_erasures`` can re-apply erasures after a backup is restored. The
+    customer's and the login's sign-up times identify the subject beyond its ids: a restore
+    resets the id sequences, and a later customer may be given an erased customer's id.
     """
 
     customer_id = models.BigIntegerField(_("customer id"), unique=True)
     user_id = models.BigIntegerField(_("login id"))
+    # Empty in rows written before the sign-up times were ledgered.
+    customer_created_at = models.DateTimeField(_("customer signed up at"), null=True, blank=True)
+    user_date_joined = models.DateTimeField(_("login created at"), null=True, blank=True)
     request = models.ForeignKey(
         DataSubjectRequest,
         on_delete=models.PROTECT,

@@ -19,13 +19,9 @@ register(
 )
 register(
     "rights.DataSubjectRequest",
-    fields=("reason", "response"),
+    fields=("reason", "response", "extension_reason"),
     subject=lambda customer: {"customer_id": customer.pk},
 )
-# The admin's own change log names a login by its email (str(User)).
-register(
-    "admin.LogEntry",
-    fields=("object_repr",),
-    subject=lambda customer: {"content_type__model": "user", "object_id": str(customer.user_id)},
-    history=False,
-)
+# The admin's change log names objects by ``str(obj)`` (a login by its email, a support request
+# by its subject): ``rights.erasure`` erases those names for the objects of every model declared
+# here, and django-axes' sign-in attempts under every email the login ever had.

@@ -38,3 +38,18 @@ class Command(BaseCommand):
             f"Ledger {ledger_path()}: {counts['entries']} erasures, "
             f"{counts['customers']} customers erased again, {counts['rows']} rows rewritten."
         )
+        if counts["absent"]:
+            self.stdout.write(f"{counts['absent']} erased customers are not in the database.")
+        if counts["lines_restored"]:
+            self.stdout.write(
+                f"{counts['lines_restored']} ledger lines missing from the file were written "
+                "from the ledger table."
+            )
+        if counts["mismatched"]:
+            ids = ", ".join(str(pk) for pk in counts["mismatched"])
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Not erased: {len(counts['mismatched'])} ids now belong to another customer "
+                    f"than the one erased (signed up after the backup): customer ids {ids}."
+                )
+            )
