@@ -82,6 +82,17 @@ class CareRequestOpenForm(forms.ModelForm):
             raise ValidationError(_("None of your roles lets you handle this type of request."))
         return kind
 
+    def clean(self) -> dict[str, Any]:
+        """Refuse (with a ``denied`` row) a customer whose restriction forbids the request's
+        purpose (``care.services.care_request_open_check``)."""
+        data = super().clean()
+        if data.get("customer") and data.get("kind"):
+            try:
+                services.care_request_open_check(customer=data["customer"], kind=data["kind"])
+            except services.Restricted as exc:
+                self.add_error("customer", str(exc))
+        return data
+
 
 class CareRequestWorkForm(forms.ModelForm):
     """Reply, write an internal note, move the status or assign the request."""
