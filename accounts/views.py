@@ -43,7 +43,7 @@ from rights.selectors import (
     request_list_for_customer,
     request_open_of_kind,
 )
-from rights.services import request_file
+from rights.services import request_file, request_withdraw_closure
 
 from .forms import (
     CorrectDataForm,
@@ -342,6 +342,13 @@ def policy_accept(request: HttpRequest) -> HttpResponse:
                     _("Thank you. You accepted policy version %(label)s.")
                     % {"label": policy.label},
                 )
+                withdrawn = request_withdraw_closure(customer=customer)
+                if withdrawn is not None:
+                    messages.info(
+                        request,
+                        _("Your request #%(id)s to close your account was withdrawn.")
+                        % {"id": withdrawn.pk},
+                    )
                 return redirect(next_url or "accounts:home")
             if not request_open_of_kind(customer=customer, kind=DataSubjectRequest.Kind.CLOSURE):
                 request_file(

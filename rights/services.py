@@ -80,6 +80,22 @@ def request_withdraw(*, request: DataSubjectRequest) -> DataSubjectRequest:
 
 
 @transaction.atomic
+def request_withdraw_closure(*, customer: Any) -> DataSubjectRequest | None:
+    """Withdraw the customer's open account-closure request, if any; return it.
+
+    Closure requests are filed only by declining a policy version (``accounts.views``), so a
+    customer who accepts the policy after all withdraws the closure the decline asked for.
+    """
+    request = (
+        DataSubjectRequest.objects.select_for_update()
+        .filter(customer=customer, kind=Kind.CLOSURE, status__in=DataSubjectRequest.OPEN_STATUSES)
+        .order_by("-filed_at")
+        .first()
+    )
+    return request_withdraw(request=request) if request is not None else None
+
+
+@transaction.atomic
 def request_acknowledge(*, request: DataSubjectRequest, actor: Any) -> DataSubjectRequest:
     """Staff acknowledge receipt of the request (the 2-working-day clock stops)."""
     if request.status != Status.RECEIVED:
