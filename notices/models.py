@@ -3,7 +3,8 @@
 A ``Notice`` is the record of one outgoing message (recipient customer, template, purpose, times,
 status) and never holds the rendered body. It is also the claim that makes sending exactly-once:
 its unique constraints allow one renewal notice per licence, term and window, and one update
-notice per announcement and customer.
+notice per announcement and customer. Every other message to a customer (password reset, email
+confirmation, breach notification) is sent and recorded by ``notices.outbox.outbox_send``.
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ class Notice(models.Model):
         related_name="notices",
         verbose_name=_("recipient"),
     )
-    purpose = models.CharField(_("purpose"), max_length=40)
+    # Empty for mail the customer asked for themselves (password reset, email confirmation).
+    purpose = models.CharField(_("purpose"), max_length=40, blank=True)
     template = models.CharField(_("template"), max_length=100)
     language = models.CharField(_("language"), max_length=8)
     licence = models.ForeignKey(
@@ -125,7 +127,8 @@ class Notice(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.CLAIMED
     )
-    run_id = models.CharField(_("run"), max_length=32, db_index=True)
+    # Empty for a single message sent through ``notices.outbox`` (not by a sending run).
+    run_id = models.CharField(_("run"), max_length=32, db_index=True, blank=True)
     claimed_at = models.DateTimeField(_("claimed at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)

@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -377,10 +377,36 @@ class BreachAdmin(OptimisticLockAdminMixin, admin.ModelAdmin):
         description=_("Notify the affected customers by email"), permissions=["change"]
     )
     def notify_affected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        total = sum(
+        outcomes = [
             services.breach_notify_customers(breach=breach, actor=request.user)
             for breach in queryset
-        )
+        ]
+        notified = sum(o.notified for o in outcomes)
+        closed = sum(o.skipped_closed for o in outcomes)
+        failed = sum(o.failed for o in outcomes)
         self.message_user(
-            request, gettext("%(n)d customers notified.") % {"n": total}, messages.SUCCESS
+            request, gettext("%(n)d customers notified.") % {"n": notified}, messages.SUCCESS
         )
+        if closed:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d affected customer was not emailed: the account is closed or erased.",
+                    "%(n)d affected customers were not emailed: their accounts are closed or "
+                    "erased.",
+                    closed,
+                )
+                % {"n": closed},
+                messages.WARNING,
+            )
+        if failed:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d message could not be sent; notify again to retry.",
+                    "%(n)d messages could not be sent; notify again to retry.",
+                    failed,
+                )
+                % {"n": failed},
+                messages.ERROR,
+            )

@@ -240,7 +240,11 @@ def notices_display(value: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
             **row,
-            "purpose": purposes.get(row["purpose"], row["purpose"]),
+            # Password resets and email confirmations serve no policy purpose: the customer
+            # asked for them.
+            "purpose": purposes.get(row["purpose"], row["purpose"])
+            if row["purpose"]
+            else _("sent at your request"),
             "status": statuses.get(row["status"], row["status"]),
         }
         for row in value

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -22,12 +22,17 @@ def email_change_token(*, user: Any, new_email: str) -> str:
     return signing.dumps({"u": user.pk, "old": user.email, "new": new_email}, salt=SALT)
 
 
-def email_change_send(*, request: Any, user: Any, new_email: str) -> None:
-    """Send the confirmation link to the NEW address (nothing changes until it is opened)."""
+def email_change_send(*, request: Any, user: Any, new_email: str) -> Any:
+    """Send the confirmation link to the NEW address (nothing changes until it is opened).
+
+    The message is recorded as a notice to the customer (``notices.outbox``); return it.
+    """
+    from notices.outbox import EMAIL_CHANGE, outbox_send
+
     token = email_change_token(user=user, new_email=new_email)
     link = request.build_absolute_uri(reverse("accounts:email_confirm", args=[token]))
     hours = settings.EMAIL_CHANGE_MAX_AGE_SECONDS // 3600
-    send_mail(
+    message = EmailMessage(
         _("ExcelCRM: confirm your new email address"),
         _(
             "Someone (hopefully you) asked to use this address for an ExcelCRM account.\n\n"
@@ -38,6 +43,7 @@ def email_change_send(*, request: Any, user: Any, new_email: str) -> None:
         None,
         [new_email],
     )
+    return outbox_send(customer=user.customer, template=EMAIL_CHANGE, purpose="", message=message)
 
 
 def email_change_verify(*, token: str, user: Any) -> str:

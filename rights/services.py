@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -17,7 +18,7 @@ from consent import access
 from consent.context import require_context
 from consent.workdays import add_calendar_days, add_working_days
 
-from .erasure import customer_erase
+from .erasure import customer_erase, is_erased
 from .models import Breach, BreachNotification, DataSubjectRequest
 
 Kind = DataSubjectRequest.Kind
@@ -194,17 +195,33 @@ def breach_save(*, breach: Breach, actor: Any, affected: Iterable[Any] | None = 
     return breach
 
 
+@dataclass(frozen=True)
+class BreachNotifyOutcome:
+    """What notifying a breach's affected customers did: who was told, who could not be."""
+
+    notified: int = 0
+    # Erased or closed accounts: their address is gone (or no longer theirs) and nobody reads it.
+    skipped_closed: int = 0
+    failed: int = 0
+
+
 @transaction.atomic
-def breach_notify_customers(*, breach: Breach, actor: Any) -> int:
+def breach_notify_customers(*, breach: Breach, actor: Any) -> BreachNotifyOutcome:
     """Email each affected customer not yet notified; log each under ``BREACH_NOTIFY_PURPOSE``.
 
-    Return the number of customers notified now.
+    Erased and closed accounts (inactive logins) are skipped and counted; each message is sent
+    and recorded through ``notices.outbox``. A customer whose message failed is not marked as
+    notified, so the next run tries again.
     """
+    from notices.outbox import BREACH, outbox_send
+
     done = set(breach.notifications.values_list("customer_id", flat=True))
     pending = [c for c in breach.affected.select_related("user") if c.pk not in done]
-    for customer in pending:
+    reachable = [c for c in pending if c.user.is_active and not is_erased(c)]
+    sent = []
+    for customer in reachable:
         with translation.override(customer.user.language):
-            send_mail(
+            message = EmailMessage(
                 _("ExcelCRM: a personal-data breach concerning your account"),
                 _(
                     "Dear customer,\n\nOn %(detected)s we detected a personal-data breach that "
@@ -219,12 +236,25 @@ def breach_notify_customers(*, breach: Breach, actor: Any) -> int:
                 None,
                 [customer.user.email],
             )
-        BreachNotification.objects.create(breach=breach, customer=customer, notified_by=actor)
-    if pending:
+            notice = outbox_send(
+                customer=customer,
+                template=BREACH,
+                purpose=BREACH_NOTIFY_PURPOSE,
+                message=message,
+                language=customer.user.language,
+            )
+        if notice.status == notice.Status.SENT:
+            BreachNotification.objects.create(breach=breach, customer=customer, notified_by=actor)
+            sent.append(customer)
+    if sent:
         access.access_record(
-            subjects=pending,
+            subjects=sent,
             action=access.Action.NOTIFY,
             fields=("email",),
             purpose=BREACH_NOTIFY_PURPOSE,
         )
-    return len(pending)
+    return BreachNotifyOutcome(
+        notified=len(sent),
+        skipped_closed=len(pending) - len(reachable),
+        failed=len(reachable) - len(sent),
+    )

@@ -79,8 +79,8 @@ def test_notifying_affected_customers_emails_each_once_and_logs_under_complaints
     second = make_customer(email="b@example.com", language="en")
     breach = record(reviewer, hours_ago=1, affected=[first, second])
     with access_context(actor=reviewer, channel=Channel.ADMIN):
-        assert services.breach_notify_customers(breach=breach, actor=reviewer) == 2
-        assert services.breach_notify_customers(breach=breach, actor=reviewer) == 0
+        assert services.breach_notify_customers(breach=breach, actor=reviewer).notified == 2
+        assert services.breach_notify_customers(breach=breach, actor=reviewer).notified == 0
     assert sorted(m.to[0] for m in mail.outbox) == ["a@example.com", "b@example.com"]
     english = next(m for m in mail.outbox if m.to == ["b@example.com"])
     assert "personal-data breach" in english.subject
@@ -113,3 +113,81 @@ def test_admin_action_notifies_and_support_cannot_run_it(client, reviewer, suppo
     client.force_login(reviewer)
     client.post(url, {"action": "notify_affected", "_selected_action": [breach.pk]})
     assert [m.to for m in mail.outbox] == [[customer.user.email]]
+
+
+def test_erased_and_closed_accounts_are_skipped_counted_and_shown(client, reviewer, support_user):
+    from django.contrib.messages import get_messages
+
+    from accounts.models import User
+    from rights.erasure import customer_erase
+
+    reachable = make_customer(email="still.here@example.com")
+    erased = make_customer(email="erased@example.com")
+    closed = make_customer(email="closed@example.com")
+    with access_context(actor=support_user, channel=Channel.ADMIN, purpose="complaints"):
+        customer_erase(customer=erased, approved_by=support_user)
+    with access_context(actor=None, channel=Channel.COMMAND):
+        user = User.objects.get(pk=closed.user_id)
+        user.is_active = False
+        user.save()
+    breach = record(reviewer, hours_ago=1, affected=[reachable, erased, closed])
+
+    client.force_login(reviewer)
+    response = client.post(
+        reverse("admin:rights_breach_changelist"),
+        {"action": "notify_affected", "_selected_action": [breach.pk]},
+    )
+
+    assert [m.to for m in mail.outbox] == [["still.here@example.com"]]
+    assert list(breach.notifications.values_list("customer_id", flat=True)) == [reachable.pk]
+    assert [c for _, c, *_ in rows(action="notify")] == [reachable.pk]
+    shown = [str(m) for m in get_messages(response.wsgi_request)]
+    assert "Đã thông báo cho 1 khách hàng." in shown or "1 customers notified." in shown
+    assert any(text.startswith("2 ") for text in shown[1:]), shown
+
+
+def test_each_breach_email_is_recorded_as_a_notice_without_its_body(reviewer):
+    from notices.models import Notice
+
+    customer = make_customer(email="told@example.com", language="en")
+    breach = record(reviewer, hours_ago=1, affected=[customer])
+    with access_context(actor=reviewer, channel=Channel.ADMIN):
+        services.breach_notify_customers(breach=breach, actor=reviewer)
+    notice = Notice.objects.get(customer=customer)
+    assert (notice.template, notice.purpose, notice.language, notice.status) == (
+        "rights/breach_notification",
+        "complaints",
+        "en",
+        "sent",
+    )
+    assert notice.sent_at is not None
+    stored = [str(v) for v in Notice.objects.filter(pk=notice.pk).values().get().values()]
+    assert not any("Laptop" in v or "told@" in v for v in stored)
+
+
+def test_a_breach_email_that_fails_is_recorded_and_retried(reviewer, settings):
+    from notices.models import Notice
+
+    customer = make_customer(email="unlucky@example.com")
+    breach = record(reviewer, hours_ago=1, affected=[customer])
+    settings.EMAIL_BACKEND = "tests.rights.test_breach.FailingBackend"
+    with access_context(actor=reviewer, channel=Channel.ADMIN):
+        outcome = services.breach_notify_customers(breach=breach, actor=reviewer)
+    assert (outcome.notified, outcome.failed) == (0, 1)
+    failed = Notice.objects.get(customer=customer)
+    assert (failed.status, failed.error, failed.sent_at) == ("failed", "SMTPException", None)
+    assert not breach.notifications.exists() and not rows(action="notify")
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with access_context(actor=reviewer, channel=Channel.ADMIN):
+        assert services.breach_notify_customers(breach=breach, actor=reviewer).notified == 1
+
+
+class FailingBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        import smtplib
+
+        raise smtplib.SMTPException("relay refused unlucky@example.com")
