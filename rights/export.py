@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.utils import timezone
 
 # A section returns (its JSON value, the names of the personal fields it discloses).
 Section = Callable[[Any], tuple[Any, list[str]]]
@@ -14,6 +16,12 @@ Section = Callable[[Any], tuple[Any, list[str]]]
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _local_iso(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return timezone.localtime(datetime.datetime.fromisoformat(value)).isoformat()
 
 
 def account_section(customer: Any) -> tuple[Any, list[str]]:
@@ -87,7 +95,8 @@ def access_log_section(customer: Any) -> tuple[Any, list[str]]:
         rows = describe_access_rows(access_log_for_customer(customer=customer, self_access=own))
         result[key] = [
             {
-                "at": _iso(row["at"]),
+                # The page shows local time; the file keeps UTC like every other time in it.
+                "at": _iso(row["at"].astimezone(datetime.UTC)),
                 "purpose": row["purpose_code"],
                 "action": row["action_code"],
                 "fields": row["fields"],
@@ -193,6 +202,8 @@ def with_labels(data: dict[str, Any]) -> dict[str, Any]:
         key: [
             {
                 **row,
+                # The printable page shows the access log in local time, like its own page.
+                "at": _local_iso(row["at"]),
                 "purpose_label": purposes.get(row["purpose"], row["purpose"]),
                 "action_label": actions.get(row["action"], row["action"]),
             }

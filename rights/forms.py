@@ -13,6 +13,16 @@ from accounts.normalize import has_control_characters
 from .models import DataSubjectRequest
 
 REASON_MAX_LENGTH = 2000
+# The reason for an extension is stored in a shorter column than the customer's text.
+EXTENSION_REASON_MAX_LENGTH = DataSubjectRequest._meta.get_field("extension_reason").max_length
+
+
+def extension_reason_too_long(length: int) -> str:
+    return _(
+        "The reason for an extension may have at most %(max)d characters (you typed %(length)d)."
+    ) % {"max": EXTENSION_REASON_MAX_LENGTH, "length": length}
+
+
 # The kinds a customer files from /account/requests/ (closure is filed by declining a policy).
 CUSTOMER_KINDS = [
     (value, label)
@@ -95,6 +105,8 @@ class RequestHandleForm(forms.Form):
                 self.add_error("days", _("Give the number of days of the extension."))
             if not cleaned.get("note"):
                 self.add_error("note", _("Give the reason for the extension."))
+            elif len(cleaned["note"]) > EXTENSION_REASON_MAX_LENGTH:
+                self.add_error("note", extension_reason_too_long(len(cleaned["note"])))
         if step == "reject" and not cleaned.get("note"):
             self.add_error("note", _("Tell the customer why the request is rejected."))
         return cleaned

@@ -13,11 +13,12 @@ from consent.history import PersonalHistory, TrackedModel
 class DataSubjectRequest(TrackedModel):
     """A customer's request to exercise one of their rights, with its legal clocks.
 
-    ``reason`` (the customer's words) and ``response`` (staff's answer) are personal data: they are
-    replaced by the erasure marker when the customer's data is erased.
+    ``reason`` (the customer's words), ``response`` (staff's answer) and ``extension_reason``
+    (staff's words about the customer's case) are personal data: they are replaced by the
+    erasure marker when the customer's data is erased.
     """
 
-    PERSONAL_FIELDS = ("reason", "response")
+    PERSONAL_FIELDS = ("reason", "response", "extension_reason")
 
     class Kind(models.TextChoices):
         ACCESS = "access", _("access to my data")

@@ -124,11 +124,23 @@ def request_extend(
     limit = settings.RIGHTS_EXTENSION_MAX_DAYS
     if not 1 <= days <= limit:
         raise ValidationError({"days": _("Extend by 1 to %(limit)d days.") % {"limit": limit}})
-    if not reason.strip():
+    reason = reason.strip()
+    if not reason:
         raise ValidationError({"reason": _("Give the reason for the extension.")})
+    limit = DataSubjectRequest._meta.get_field("extension_reason").max_length
+    if len(reason) > limit:
+        raise ValidationError(
+            {
+                "reason": _(
+                    "The reason for an extension may have at most %(max)d characters "
+                    "(you typed %(length)d)."
+                )
+                % {"max": limit, "length": len(reason)}
+            }
+        )
     request.extended_at = timezone.now()
     request.extension_days = days
-    request.extension_reason = reason.strip()[:500]
+    request.extension_reason = reason
     request.complete_due = add_calendar_days(request.complete_due, days)
     request.handled_by = actor
     request.save_tracked()

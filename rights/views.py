@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.views import customer_required
@@ -30,16 +32,29 @@ def request_list(request: HttpRequest) -> HttpResponse:
                 kind=form.cleaned_data["kind"],
                 reason=form.cleaned_data["reason"],
             )
+            days = settings.RIGHTS_ACKNOWLEDGE_WORKING_DAYS
             messages.success(
                 request,
-                _("Your request #%(id)s was filed. We acknowledge it within 2 working days.")
-                % {"id": filed.pk},
+                ngettext(
+                    "Your request #%(id)s was filed. We acknowledge it within %(days)d working "
+                    "day.",
+                    "Your request #%(id)s was filed. We acknowledge it within %(days)d working "
+                    "days.",
+                    days,
+                )
+                % {"id": filed.pk, "days": days},
             )
             return redirect("rights:requests")
     return render(
         request,
         "rights/requests.html",
-        {"form": form, "requests": request_list_for_customer(customer=customer)},
+        {
+            "form": form,
+            "requests": request_list_for_customer(customer=customer),
+            "acknowledge_days": settings.RIGHTS_ACKNOWLEDGE_WORKING_DAYS,
+            "complete_days": settings.RIGHTS_COMPLETE_DAYS,
+            "extension_days": settings.RIGHTS_EXTENSION_MAX_DAYS,
+        },
     )
 
 
