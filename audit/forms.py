@@ -17,6 +17,7 @@ from consent.context import Channel
 from consent.models import AccessLog, Purpose
 
 NO_PURPOSE = "-"
+SELF_ACCESS = "self"
 
 
 def local_zone() -> ZoneInfo:
@@ -34,7 +35,9 @@ class AccessFilter:
 
     customer_id: int | None = None
     actor_id: int | None = None
-    purpose: str | None = None  # "" = no purpose (self-access or oversight)
+    purpose: str | None = None  # "" = no purpose
+    # With purpose "": True = self-access only, False = the rest (oversight and system work).
+    self_access: bool | None = None
     action: str | None = None
     outcome: str | None = None
     channel: str | None = None
@@ -46,7 +49,9 @@ class AccessFilter:
         parts = []
         for name in ("customer_id", "actor_id", "purpose", "action", "outcome", "channel"):
             value = getattr(self, name)
-            if value is not None:
+            if name == "purpose" and value == "" and self.self_access:
+                parts.append(f"purpose={SELF_ACCESS}")
+            elif value is not None:
                 parts.append(f"{name}={value if value != '' else NO_PURPOSE}")
         if self.start:
             parts.append(f"from={self.start.isoformat()}")
@@ -88,7 +93,10 @@ class AccessFilterForm(DateRangeMixin, forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["purpose"].choices = _choices(
-            [(NO_PURPOSE, _("(none: self-access or oversight)"))]
+            [
+                (SELF_ACCESS, _("(self-access: customers using their own data)")),
+                (NO_PURPOSE, _("(none: reviewers' oversight and system work)")),
+            ]
             + [(p.code, p.name) for p in Purpose.objects.all()]
         )
 
@@ -124,7 +132,8 @@ class AccessFilterForm(DateRangeMixin, forms.Form):
         return AccessFilter(
             customer_id=data.get("customer"),
             actor_id=data.get("actor"),
-            purpose="" if purpose == NO_PURPOSE else purpose,
+            purpose="" if purpose in (NO_PURPOSE, SELF_ACCESS) else purpose,
+            self_access={NO_PURPOSE: False, SELF_ACCESS: True}.get(purpose),
             action=data.get("action") or None,
             outcome=data.get("outcome") or None,
             channel=data.get("channel") or None,

@@ -1,10 +1,16 @@
 """Reports over the access log for a period: weekly volume per purpose (as SVG), top actors,
 denied attempts, bulk-access alerts and accesses under a purpose the actor was not granted.
 
+Self-access (a customer acting on their own data: ``AccessLogQuerySet.self_access``) is shown
+apart from staff use everywhere: its own series in the chart, never a top actor or a bulk-access
+alert.
+
 "Granted at that time" uses ``GrantSnapshot`` (see ``audit/grants.py``): for each access, the
 actor's latest snapshot taken at or before the access. An allowed access with a purpose is
-flagged when that snapshot does not hold the purpose, or when no snapshot existed yet. Reviewers
-reveal under ``complaints`` in the audit channel only; that is their role's grant, not a group's.
+flagged when that snapshot does not hold the purpose, or when no snapshot existed yet. Two duties
+of the reviewer's role use ``complaints`` without a group granting it: reveals in the audit
+channel, and notifications of a personal-data breach (``notify`` rows, each matched by the
+breach register's record of that customer notified by that reviewer).
 """
 
 from __future__ import annotations
@@ -15,12 +21,26 @@ from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Concat, TruncHour, TruncWeek
+from django.utils.translation import gettext as _
 
 from consent.context import Channel
-from consent.models import AccessLog, Purpose
+from consent.models import AccessLog, AccessLogQuerySet, Purpose
 
 from .forms import local_zone
 from .models import GrantSnapshot
@@ -28,7 +48,11 @@ from .selectors import REVIEWER_PURPOSE
 
 LIST_LIMIT = 100
 MAX_SUSPICIOUS_TRIPLES = 50
-PALETTE = ["#0b5394", "#e69138", "#6aa84f", "#a64d79", "#cc0000", "#999999"]
+PALETTE = ["#0b5394", "#e69138", "#6aa84f", "#a64d79", "#cc0000", "#45818e", "#999999"]
+# The chart's series for self-access (never a purpose code: codes are slugs).
+SELF_ACCESS = "~self"
+# A breach notice is logged at most this long after the register recorded it (mail is slow).
+BREACH_NOTICE_LAG = datetime.timedelta(hours=1)
 
 
 def _period(start: datetime.datetime, end: datetime.datetime) -> QuerySet[AccessLog]:
@@ -57,20 +81,33 @@ class Chart:
 
 
 def weekly_by_purpose(start: datetime.datetime, end: datetime.datetime) -> Chart:
-    """Return a stacked bar chart (one bar per week, one colour per purpose) laid out for SVG."""
+    """Return a stacked bar chart (one bar per week, one colour per purpose) laid out for SVG.
+
+    Rows without a purpose make two series: self-access, and the rest (reviewers' oversight and
+    system work).
+    """
     rows = (
         _period(start, end)
-        .annotate(week=TruncWeek("at", tzinfo=local_zone()))
-        .values("week", "purpose")
+        .annotate(
+            week=TruncWeek("at", tzinfo=local_zone()),
+            series=Case(
+                When(AccessLogQuerySet.self_access_condition(), then=Value(SELF_ACCESS)),
+                default=F("purpose"),
+                output_field=CharField(),
+            ),
+        )
+        .values("week", "series")
         .annotate(n=Count("id"))
-        .order_by("week", "purpose")
+        .order_by("week", "series")
     )
     names = {p.code: p.name for p in Purpose.objects.all()}
-    codes = [*names, ""]
+    names[SELF_ACCESS] = _("self-access (customers' own use)")
+    names[""] = _("no purpose (oversight and system)")
+    codes = list(names)
     colors = {code: PALETTE[i % len(PALETTE)] for i, code in enumerate(codes)}
     weeks: dict[datetime.date, dict[str, int]] = {}
     for row in rows:
-        weeks.setdefault(row["week"].date(), {})[row["purpose"]] = row["n"]
+        weeks.setdefault(row["week"].date(), {})[row["series"]] = row["n"]
     width, height, left, bottom, top = 720, 260, 50, 30, 10
     plot_h = height - bottom - top
     max_total = max((sum(v.values()) for v in weeks.values()), default=0)
@@ -96,8 +133,8 @@ def top_actors(start: datetime.datetime, end: datetime.datetime) -> list[dict[st
     """Return actors by number of distinct customers accessed, most first (self-access excluded)."""
     return list(
         _period(start, end)
+        .staff_use()
         .exclude(actor_id=None)
-        .exclude(purpose="", channel=Channel.PORTAL)
         .values("actor_id")
         .annotate(customers=Count("customer_id", distinct=True), accesses=Count("id"))
         .order_by("-customers", "actor_id")[:20]
@@ -113,10 +150,12 @@ def bulk_access_alerts(start: datetime.datetime, end: datetime.datetime) -> list
     """Return (actor, hour) pairs where the actor accessed more than N distinct customers.
 
     Hours are clock hours in the display time zone; N is ``AUDIT_BULK_ACCESS_THRESHOLD``.
+    Self-access is not counted.
     """
     threshold = settings.AUDIT_BULK_ACCESS_THRESHOLD
     return list(
         _period(start, end)
+        .staff_use()
         .exclude(actor_id=None)
         .annotate(hour=TruncHour("at", tzinfo=local_zone()))
         .values("actor_id", "hour")
@@ -142,6 +181,32 @@ def _granted_throughout(
     reviewer_reveal = channel == Channel.AUDIT and purpose == REVIEWER_PURPOSE
     return all(
         f",{purpose}," in s.purposes or (reviewer_reveal and s.is_reviewer) for s in relevant
+    )
+
+
+def _breach_notice() -> Q:
+    """Return the condition of a lawful breach notification by a reviewer.
+
+    ``rights`` logs the emails to the customers a breach concerns as ``notify`` under
+    ``complaints`` (it must reach them even under a restriction); a row is accepted only when the
+    breach register recorded that customer notified by that very actor shortly before, and the
+    actor was a reviewer at that time.
+    """
+    if not apps.is_installed("rights"):
+        return Q(pk__in=[])
+    notification = apps.get_model("rights", "BreachNotification")
+    recorded = notification.objects.filter(
+        customer_id=OuterRef("customer_id"),
+        notified_by_id=OuterRef("actor_id"),
+        notified_at__lte=OuterRef("at"),
+        notified_at__gte=OuterRef("at") - BREACH_NOTICE_LAG,
+    )
+    # ``granted_reviewer`` is annotated by ``ungranted_accesses`` (the snapshot in force).
+    return Q(
+        Exists(recorded),
+        purpose=REVIEWER_PURPOSE,
+        action=AccessLog.Action.NOTIFY,
+        granted_reviewer=True,
     )
 
 
@@ -188,5 +253,6 @@ def ungranted_accesses(start: datetime.datetime, end: datetime.datetime) -> list
         )
         .exclude(granted__contains=F("needle"))
         .exclude(reviewer_reveal)
+        .exclude(_breach_notice())
         .order_by("-at", "-id")[:LIST_LIMIT]
     )

@@ -1,4 +1,9 @@
-"""The dossier's built-in timeline sources: consent records, history changes and accesses."""
+"""The dossier's built-in timeline sources: consent records, history changes and accesses.
+
+History changes come from every registered history track (the account and login here; licences,
+care requests, data-subject requests from their apps). Lines by the customer themself are marked
+as self-access.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,15 @@ from consent.models import AccessLog, ConsentRecord
 
 from .selectors import actor_labels, customer_changes
 from .timeline import TimelineEvent, register_timeline_source
+
+
+def actor_label(labels: dict[int, str], actor_id: int | None, customer: Any) -> str:
+    """Return how the dossier names an actor: the customer themself, a login, or no login."""
+    if not actor_id:
+        return _("no login")
+    if actor_id == customer.user_id:
+        return _("the customer")
+    return labels.get(actor_id, "")
 
 
 @register_timeline_source("consent")
@@ -43,18 +57,20 @@ def history_events(customer: Any, *, limit: int) -> Iterator[TimelineEvent]:
     labels = actor_labels(change.actor_id for change in changes)
     kinds = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
     for change in changes:
+        kind = kinds.get(change.kind, change.kind)
         yield TimelineEvent(
             at=change.at,
             source="history",
-            kind=kinds.get(change.kind, change.kind),
+            kind=f"{change.label}: {kind}" if change.label else kind,
             summary=change.reason,
-            actor=labels.get(change.actor_id, "") if change.actor_id else _("no login"),
+            actor=actor_label(labels, change.actor_id, customer),
             purpose=change.purpose,
             reference=change.reference,
             channel=change.channel,
             fields=change.fields,
             values=change.masked(),
             change_key=change.key,
+            self_access=change.actor_id == customer.user_id and not change.purpose,
         )
 
 
@@ -68,9 +84,11 @@ def access_events(customer: Any, *, limit: int) -> Iterator[TimelineEvent]:
             source="access",
             kind=row.get_action_display(),
             summary=row.get_outcome_display(),
-            actor=labels.get(row.actor_id, "") if row.actor_id else _("no login"),
+            actor=actor_label(labels, row.actor_id, customer),
             purpose=row.purpose,
             reference=row.reference,
             channel=row.channel,
             fields=tuple(name for name in row.fields.split(",") if name),
+            # The one definition (consent.models.AccessLogQuerySet.self_access) for one row.
+            self_access=not row.purpose and row.actor_id == customer.user_id,
         )

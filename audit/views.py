@@ -39,10 +39,9 @@ from .selectors import (
     actor_labels,
     change_reveal,
     customer_names,
-    dossier_customer_get,
+    dossier_get,
 )
 from .services import activity_record
-from .timeline import timeline_build
 
 Activity = ReviewerActivity.Action
 
@@ -140,11 +139,11 @@ def access_export(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _customer_or_404(customer_id: int) -> Any:
+def _dossier_or_404(customer_id: int) -> tuple[Any, list[Any]]:
     from accounts.models import Customer
 
     try:
-        return dossier_customer_get(customer_id=customer_id)
+        return dossier_get(customer_id=customer_id)
     except Customer.DoesNotExist as exc:
         raise Http404 from exc
 
@@ -152,15 +151,16 @@ def _customer_or_404(customer_id: int) -> Any:
 @reviewer_required
 @require_GET
 def customer_dossier(request: HttpRequest, customer_id: int) -> HttpResponse:
-    """One customer's printable dossier: consent, changes and accesses on one timeline."""
-    customer = _customer_or_404(customer_id)
+    """One customer's printable dossier: consent, changes, accesses, device permissions and
+    notices on one timeline."""
+    customer, events = _dossier_or_404(customer_id)
     activity_record(actor=request.user, action=Activity.DOSSIER, detail="", customer_id=customer.pk)
     return render(
         request,
         "audit/dossier.html",
         {
             "customer": customer,
-            "events": timeline_build(customer),
+            "events": events,
             "generated_at": timezone.now(),
             "reveal_form": RevealForm(),
         },
@@ -173,13 +173,13 @@ def change_reveal_view(request: HttpRequest, customer_id: int) -> HttpResponse:
     """Show one change's values in clear, given a reason; logged under ``complaints``."""
     form = RevealForm(request.POST)
     if not form.is_valid():
-        customer = _customer_or_404(customer_id)
+        customer, events = _dossier_or_404(customer_id)
         return render(
             request,
             "audit/dossier.html",
             {
                 "customer": customer,
-                "events": timeline_build(customer),
+                "events": events,
                 "generated_at": timezone.now(),
                 "reveal_form": form,
                 "reveal_error_key": request.POST.get("change", ""),

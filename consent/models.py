@@ -116,6 +116,49 @@ class ConsentRecord(models.Model):
         return f"{self.customer_id} {self.kind} {self.policy_version_id}"
 
 
+class AccessLogQuerySet(models.QuerySet):
+    """Access-log rows, with the one definition of self-access.
+
+    **Self-access** is a row with no purpose whose actor is the login of the customer the row is
+    about: the customer reading, changing or downloading their own data (portal, app API, the
+    customer's own commands). Every other row is staff or system use, including purpose-less
+    oversight (a reviewer's dossier view) and purpose-less system work.
+    """
+
+    @staticmethod
+    def self_access_condition() -> models.Q:
+        """Return the condition a self-access row meets (for filters, ``Case`` and ``Count``).
+
+        An ``EXISTS`` on the customer's primary key: one index probe per row, so keyset pages and
+        aggregates keep their plans.
+        """
+        from django.apps import apps
+
+        customer = apps.get_model("accounts", "Customer")
+        own_login = customer.objects.filter(
+            pk=models.OuterRef("customer_id"), user_id=models.OuterRef("actor_id")
+        )
+        return models.Q(purpose="") & models.Q(models.Exists(own_login))
+
+    def self_access(self) -> AccessLogQuerySet:
+        """Return only the rows of customers acting on their own data."""
+        return self.filter(self.self_access_condition())
+
+    def staff_use(self) -> AccessLogQuerySet:
+        """Return every row but self-access (staff, reviewers and the system)."""
+        return self.exclude(self.self_access_condition())
+
+    def with_self_access(self) -> AccessLogQuerySet:
+        """Annotate each row with ``is_self`` (read by ``AccessLog.is_self_access``)."""
+        return self.annotate(
+            is_self=models.Case(
+                models.When(self.self_access_condition(), then=models.Value(True)),
+                default=models.Value(False),
+                output_field=models.BooleanField(),
+            )
+        )
+
+
 class AccessLog(models.Model):
     """One access to one customer's personal data. Written only by ``consent.access``.
 
@@ -153,6 +196,8 @@ class AccessLog(models.Model):
         _("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.ALLOWED
     )
 
+    objects = AccessLogQuerySet.as_manager()
+
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name = _("data-access log entry")
@@ -169,4 +214,17 @@ class AccessLog(models.Model):
 
     @property
     def is_self_access(self) -> bool:
-        return not self.purpose
+        """Return True for a customer acting on their own data (``AccessLogQuerySet``).
+
+        Uses the ``is_self`` annotation when the row was read ``with_self_access()``; otherwise
+        looks the customer's login up (one query).
+        """
+        annotated = getattr(self, "is_self", None)
+        if annotated is not None:
+            return bool(annotated)
+        if self.purpose or self.actor_id is None or self.customer_id is None:
+            return False
+        from django.apps import apps
+
+        customer = apps.get_model("accounts", "Customer")
+        return customer.objects.filter(pk=self.customer_id, user_id=self.actor_id).exists()

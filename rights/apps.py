@@ -7,9 +7,19 @@ class RightsConfig(AppConfig):
     verbose_name = _("Data-subject rights")
 
     def ready(self) -> None:
+        from audit.timeline import register_history_track
         from consent.admin_mixins import register_access_veto
 
         from . import app_sections, personal_data  # noqa: F401  (personal fields, sections)
+        from .models import DataSubjectRequest
         from .selectors import restriction_veto
 
         register_access_veto(restriction_veto)
+        # The customer's dossier shows each request's history, its words masked until revealed.
+        register_history_track(
+            "rights_request",
+            label=_("data-subject request"),
+            records=lambda customer: DataSubjectRequest.history.filter(customer_id=customer.pk),
+            fields=("kind", "status", "reason", "response", "acknowledged_at", "closed_at"),
+            personal=DataSubjectRequest.PERSONAL_FIELDS,
+        )

@@ -117,8 +117,11 @@ def test_the_explorer_combines_filters(reviewer_client, support_user, account_ma
     )
     rows = [row for row, _a, _n in response.context["rows"]]
     assert [(r.actor_id, r.purpose) for r in rows] == [(account_manager.pk, "licensing")]
-    response = reviewer_client.get(reverse("audit:access"), {"purpose": "-"})
+    # The signup row is the customer's own (self-access), not oversight.
+    response = reviewer_client.get(reverse("audit:access"), {"purpose": "self"})
     assert [r.action for r, _a, _n in response.context["rows"]] == ["create"]
+    response = reviewer_client.get(reverse("audit:access"), {"purpose": "-"})
+    assert [r.action for r, _a, _n in response.context["rows"]] == []
 
 
 def test_the_explorer_date_range_is_in_local_days(
@@ -318,15 +321,15 @@ def test_revealing_another_customers_change_is_a_404(reviewer_client, changed_cu
 def test_other_apps_can_add_timeline_sources(reviewer_client, customer):
     from audit import timeline
 
-    @timeline.register_timeline_source("devices")
-    def devices(c, *, limit):
-        yield timeline.TimelineEvent(at=c.created_at, source="devices", kind="camera granted")
+    @timeline.register_timeline_source("example")
+    def example(c, *, limit):
+        yield timeline.TimelineEvent(at=c.created_at, source="example", kind="camera granted")
 
     try:
         response = reviewer_client.get(reverse("audit:dossier", args=[customer.pk]))
         assert "camera granted" in response.content.decode()
     finally:
-        timeline._sources.pop("devices")
+        timeline._sources.pop("example")
 
 
 # --- Reports ------------------------------------------------------------------------------------
