@@ -13,20 +13,19 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, ReadOnlyPasswordHashField
-from django.db.models import QuerySet, Value
-from django.db.models.functions import Lower
-from django.db.models.lookups import Exact
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from consent.admin_mixins import ALLOWED, PersonalDataAdminMixin, ReasonFormMixin
+from consent.forms import NullCharacterMessagesMixin
 from security.locking import OptimisticLockAdminMixin
 
 from . import services
-from .forms import clean_name
+from .forms import clean_email_address, clean_name, clean_phone
 from .models import Customer, User
-from .normalize import normalize_email
+from .selectors import email_equals, email_in_use
 
 # What a customer export holds under each purpose: only what that purpose needs.
 # Business name is not personal data (docs/POLICY.md) and identifies the row in every export.
@@ -53,11 +52,6 @@ def search_phone(term: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def email_equals(path: str, email: str) -> Exact:
-    """Return a filter matching ``path`` to ``email`` the way the email constraint compares."""
-    # Lower() on both sides, in the database: what the accounts_user_email_ci_unique index
-    # compares (``iexact`` is UPPER() = UPPER() on PostgreSQL, which differs for a few letters).
-    return Exact(Lower(path), Lower(Value(normalize_email(email))))
 
 
 class CustomerAdminForm(ReasonFormMixin):
@@ -78,10 +72,12 @@ class CustomerAdminForm(ReasonFormMixin):
     def clean_contact_person(self) -> str:
         return clean_name(self.cleaned_data["contact_person"])
 
+    def clean_phone(self) -> Any:
+        return clean_phone(self.cleaned_data["phone"])
+
     def clean_email(self) -> str:
-        email = normalize_email(self.cleaned_data["email"])
-        others = User.objects.filter(email__iexact=email).exclude(pk=self.instance.user_id)
-        if others.exists():
+        email = clean_email_address(self.cleaned_data["email"])
+        if email_in_use(email, exclude_user_id=self.instance.user_id):
             raise forms.ValidationError(
                 _("This email belongs to another login."), code="email_taken"
             )
@@ -160,10 +156,18 @@ class CustomerAdmin(OptimisticLockAdminMixin, PersonalDataAdminMixin, SimpleHist
         services.customer_update(customer=obj, email=form.cleaned_data.get("email"))
 
 
-class UserAddForm(BaseUserCreationForm):
+class UserAddForm(NullCharacterMessagesMixin, BaseUserCreationForm):
     class Meta:
         model = User
         fields = ["email"]
+
+    def clean_email(self) -> str:
+        email = clean_email_address(self.cleaned_data["email"])
+        if email_in_use(email):
+            raise forms.ValidationError(
+                _("This email belongs to another login."), code="email_taken"
+            )
+        return email
 
 
 class UserAdminForm(ReasonFormMixin):
@@ -172,6 +176,14 @@ class UserAdminForm(ReasonFormMixin):
     class Meta:
         model = User
         fields = ["email", "language", "is_active", "is_staff", "is_superuser", "groups"]
+
+    def clean_email(self) -> str:
+        email = clean_email_address(self.cleaned_data["email"])
+        if email_in_use(email, exclude_user_id=self.instance.pk):
+            raise forms.ValidationError(
+                _("This email belongs to another login."), code="email_taken"
+            )
+        return email
 
 
 @admin.register(User)

@@ -11,8 +11,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from consent.forms import NullCharacterMessagesMixin
+
 from .models import User
 from .normalize import has_control_characters, normalize_email, normalize_name
+from .selectors import email_in_use
+from .validators import validate_normalized_email
 
 NAME_MAX_LENGTH = 200
 
@@ -35,7 +39,35 @@ def clean_name(value: str) -> str:
     return name
 
 
-class SignupForm(forms.Form):
+def clean_email_address(value: str) -> str:
+    """Return the email as it will be stored (normalised), validated again, or a field error."""
+    email = normalize_email(value)
+    validate_normalized_email(email)
+    return email
+
+
+def clean_phone(number: Any) -> Any:
+    """Return the parsed phone number, or a field error if it carries an extension."""
+    # E.164 has no extension: stored, "+84 912 345 678 ext 5" would silently lose the "5".
+    if number and getattr(number, "extension", None):
+        raise forms.ValidationError(
+            _("Enter the phone number without an extension."), code="extension"
+        )
+    return number
+
+
+class PolicyCheckboxInput(forms.CheckboxInput):
+    """A checkbox ticked only by the value a browser sends for it ("on").
+
+    Django's checkbox counts any value but "false" as ticked ("off", "0", NUL); consent is given
+    by ticking the box, so nothing else counts.
+    """
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> bool:
+        return data.get(name) == "on"
+
+
+class SignupForm(NullCharacterMessagesMixin, forms.Form):
     business_name = forms.CharField(label=_("Business name"), max_length=1000, strip=False)
     contact_person = forms.CharField(label=_("Contact person"), max_length=1000, strip=False)
     phone = PhoneNumberField(
@@ -62,6 +94,7 @@ class SignupForm(forms.Form):
         label=_("I have read and accept the privacy policy"),
         required=True,
         initial=False,
+        widget=PolicyCheckboxInput,
         error_messages={"required": _("You must read and accept the privacy policy to sign up.")},
     )
     policy_version = forms.CharField(widget=forms.HiddenInput, max_length=40)
@@ -82,11 +115,12 @@ class SignupForm(forms.Form):
     def clean_contact_person(self) -> str:
         return clean_name(self.cleaned_data["contact_person"])
 
+    def clean_phone(self) -> Any:
+        return clean_phone(self.cleaned_data["phone"])
+
     def clean_email(self) -> str:
-        email = normalize_email(self.cleaned_data["email"])
-        if has_control_characters(email):
-            raise forms.ValidationError(_("Enter a valid email address."), code="invalid")
-        if User.objects.filter(email__iexact=email).exists():
+        email = clean_email_address(self.cleaned_data["email"])
+        if email_in_use(email):
             signin = reverse("accounts:login")
             # Worded so that it does not tell a stranger whether the address has an account.
             raise forms.ValidationError(
@@ -129,7 +163,7 @@ class SignupForm(forms.Form):
         return cleaned
 
 
-class CorrectDataForm(forms.Form):
+class CorrectDataForm(NullCharacterMessagesMixin, forms.Form):
     """The customer corrects their contact person and phone number."""
 
     contact_person = forms.CharField(label=_("Contact person"), max_length=1000, strip=False)
@@ -145,8 +179,11 @@ class CorrectDataForm(forms.Form):
     def clean_contact_person(self) -> str:
         return clean_name(self.cleaned_data["contact_person"])
 
+    def clean_phone(self) -> Any:
+        return clean_phone(self.cleaned_data["phone"])
 
-class EmailChangeForm(forms.Form):
+
+class EmailChangeForm(NullCharacterMessagesMixin, forms.Form):
     """The customer asks to change their email; it changes once the new address confirms."""
 
     email = forms.EmailField(label=_("New email"), max_length=254)
@@ -156,21 +193,19 @@ class EmailChangeForm(forms.Form):
         self.user = user
 
     def clean_email(self) -> str:
-        email = normalize_email(self.cleaned_data["email"])
-        if has_control_characters(email):
-            raise forms.ValidationError(_("Enter a valid email address."), code="invalid")
+        email = clean_email_address(self.cleaned_data["email"])
         if email.lower() == self.user.email.lower():
             raise forms.ValidationError(_("This is already your email."), code="same")
         return email
 
 
-class UpdateNoticesForm(forms.Form):
+class UpdateNoticesForm(NullCharacterMessagesMixin, forms.Form):
     """The one purpose the customer may switch off: update notices."""
 
     update_notices = forms.BooleanField(label=_("Send me update notices"), required=False)
 
 
-class PolicyDecisionForm(forms.Form):
+class PolicyDecisionForm(NullCharacterMessagesMixin, forms.Form):
     decision = forms.ChoiceField(
         choices=[("accept", _("I accept")), ("decline", _("I decline"))],
         widget=forms.HiddenInput,

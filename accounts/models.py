@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -18,6 +19,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 from consent.history import PersonalHistory, TrackedModel, TrackedQuerySet
 
 from .normalize import normalize_email
+from .validators import validate_normalized_email
 
 
 class UserManager(BaseUserManager.from_queryset(TrackedQuerySet)):
@@ -89,6 +91,10 @@ class User(AbstractBaseUser, PermissionsMixin, TrackedModel):
     def clean(self) -> None:
         super().clean()
         self.email = normalize_email(self.email)
+        try:
+            validate_normalized_email(self.email)
+        except ValidationError as error:
+            raise ValidationError({"email": error.error_list}) from None
 
 
 class Customer(TrackedModel):

@@ -58,6 +58,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 from . import access
 from .admin_site import purpose_denied_response
 from .context import current_context
+from .forms import translate_null_character_errors
 from .masking import mask_value
 from .selectors import user_may_declare
 
@@ -159,6 +160,10 @@ class ReasonFormMixin(forms.ModelForm):
             ),
         },
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        translate_null_character_errors(self)
 
 
 class _MaskedTitle:

@@ -11,8 +11,27 @@ from .models import PolicyVersion, Purpose
 
 REFERENCE_MAX_LENGTH = 200
 
+# The code of Django's ProhibitNullCharactersValidator, on every CharField. Its message ("Null
+# characters are not allowed.") is missing from Django's Vietnamese catalogue.
+NULL_CHARACTERS = "null_characters_not_allowed"
 
-class PurposeDeclarationForm(forms.Form):
+
+def translate_null_character_errors(form: forms.BaseForm) -> None:
+    """Give every field of ``form`` a message in the active language for text holding NUL."""
+    message = _("This field contains characters that are not allowed.")
+    for field in form.fields.values():
+        field.error_messages = {**field.error_messages, NULL_CHARACTERS: message}
+
+
+class NullCharacterMessagesMixin:
+    """A form whose fields refuse NUL characters with a translated message (see above)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        translate_null_character_errors(self)
+
+
+class PurposeDeclarationForm(NullCharacterMessagesMixin, forms.Form):
     """Pick one of the five purposes and an optional reference (ticket number or note).
 
     Every purpose is offered as a choice so that picking one the user's groups do not grant is a
@@ -49,7 +68,7 @@ class PurposeDeclarationForm(forms.Form):
         return " ".join(self.cleaned_data.get("reference", "").split())
 
 
-class PolicyPublishForm(forms.ModelForm):
+class PolicyPublishForm(NullCharacterMessagesMixin, forms.ModelForm):
     """Publish a new policy version (the admin's add form; versions are never edited)."""
 
     class Meta:

@@ -133,6 +133,19 @@ def test_correction_with_a_bad_phone_shows_a_field_error(customer_client, custom
     assert str(customer.phone) == "+84912345678"
 
 
+def test_correction_with_a_phone_extension_shows_a_field_error(customer_client, customer):
+    response = customer_client.post(
+        reverse("accounts:correct"),
+        {"save_contact": "1", "contact_person": "Nguyễn Văn An", "phone": "0912 345 679 ext 5"},
+    )
+    assert response.status_code == 200
+    assert [e.code for e in response.context["data_form"].errors.as_data()["phone"]] == [
+        "extension"
+    ]
+    customer.refresh_from_db()
+    assert str(customer.phone) == "+84912345678"
+
+
 def test_email_change_takes_effect_only_through_the_link_sent_to_the_new_address(
     customer_client, customer
 ):

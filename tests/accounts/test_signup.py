@@ -2,6 +2,7 @@ import unicodedata
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.models import Customer, User
 from consent.models import AccessLog, ConsentRecord
@@ -81,6 +82,32 @@ def test_signup_without_ticking_the_box_is_refused(client, policy):
     response = client.post(reverse("accounts:signup"), data)
     assert response.status_code == 200
     assert "accept_policy" in response.context["form"].errors
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["off", "0", "false", "\x00", "yes", "1", "ON", " on"])
+def test_only_the_value_a_ticked_box_sends_counts_as_consent(client, policy, value):
+    response = client.post(reverse("accounts:signup"), signup_data(policy, accept_policy=value))
+    assert response.status_code == 200
+    assert "accept_policy" in response.context["form"].errors
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["+84 912 345 678 ext 5", "0912 345 678 ext. 12", "0912345678;ext=7", "0912 345 678 x5"],
+)
+def test_signup_refuses_a_phone_number_with_an_extension(client, policy, typed):
+    """E.164 keeps no extension: it would be dropped without a word."""
+    for language in ("vi", "en"):
+        client.cookies["django_language"] = language
+        response = client.post(reverse("accounts:signup"), signup_data(policy, phone=typed))
+        assert response.status_code == 200
+        errors = response.context["form"].errors.as_data()["phone"]
+        assert [e.code for e in errors] == ["extension"]
+        with translation.override(language):
+            expected = translation.gettext("Enter the phone number without an extension.")
+        assert response.context["form"].errors["phone"] == [expected]
     assert not User.objects.exists()
 
 

@@ -166,3 +166,16 @@ def test_purpose_page_needs_a_staff_login(client, customer):
     client.force_login(customer.user)
     response = client.get("/admin/purpose/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_nul_in_the_reference_gets_an_error_in_the_active_language(client, support_user):
+    client.force_login(support_user)
+    response = client.post(
+        "/admin/purpose/", {"purpose": "complaints", "reference": "T\x00-1"},
+        HTTP_ACCEPT_LANGUAGE="vi",
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["reference"] == [
+        "Trường này chứa ký tự không được phép."
+    ]
+    assert SESSION_KEY not in client.session
