@@ -1,0 +1,73 @@
+"""A customer who must accept a new policy version cannot use the app's API until they do."""
+
+import json
+
+import pytest
+from django.apps import apps
+from django.urls import reverse
+
+from tests.accounts.test_account_pages import publish_v2
+from tests.factories import PASSWORD
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(not apps.is_installed("devices"), reason="devices app not installed"),
+]
+
+DEVICE = {
+    "install_id": "inst-policy-1",
+    "platform": "android",
+    "model": "Pixel",
+    "os_version": "14",
+    "app_version": "1.0",
+}
+
+
+def token(client, customer):
+    response = client.post(
+        "/api/v1/auth/token/",
+        json.dumps({"email": customer.user.email, "password": PASSWORD}),
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    return {"HTTP_AUTHORIZATION": f"Bearer {response.json()['token']}"}
+
+
+def register(client, bearer):
+    return client.post(
+        "/api/v1/devices/", json.dumps(DEVICE), content_type="application/json", **bearer
+    )
+
+
+def test_api_calls_are_refused_until_the_new_policy_is_accepted(client, customer):
+    bearer = token(client, customer)
+    publish_v2()
+
+    response = register(client, bearer)
+
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["code"] == "policy_acceptance_required" and body["status"] == 403
+    assert body["accept_url"].endswith(reverse("accounts:policy_accept"))
+    assert body["instance"] == "/api/v1/devices/"
+    assert not customer.devices.exists()
+    assert client.get("/api/v1/devices/1/", **bearer).status_code == 403
+
+    client.force_login(customer.user)
+    client.post(reverse("accounts:policy_accept"), {"decision": "accept", "policy_version": "2.0"})
+    client.logout()
+    assert register(client, bearer).status_code == 201
+
+
+def test_the_app_may_still_get_a_token_read_the_description_and_sign_out(client, customer):
+    publish_v2()
+    bearer = token(client, customer)
+    assert client.get("/api/v1/openapi.json", **bearer).status_code == 200
+    assert client.delete("/api/v1/auth/token/", **bearer).status_code == 204
+    # A revoked token is the API's own 401, not a policy problem.
+    assert register(client, bearer).status_code == 401
+
+
+def test_customers_up_to_date_with_the_policy_use_the_api_as_before(client, customer):
+    assert register(client, token(client, customer)).status_code == 201
