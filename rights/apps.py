@@ -10,7 +10,7 @@ class RightsConfig(AppConfig):
         from audit.timeline import register_history_track
         from consent.admin_mixins import register_access_veto
 
-        from . import app_sections, personal_data  # noqa: F401  (personal fields, sections)
+        from . import app_sections, checks, personal_data  # noqa: F401  (registrations)
         from .models import DataSubjectRequest
         from .selectors import restriction_veto
 
