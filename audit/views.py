@@ -13,11 +13,13 @@ from django.conf import settings
 from django.contrib.auth.decorators import user_passes_test
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from consent.context import Channel
+from consent.models import AccessLog
 from consent.purposes import COMPLIANCE_REVIEWER
 
 from . import reports, sealing
@@ -90,17 +92,39 @@ def access_explorer(request: HttpRequest) -> HttpResponse:
             params["after"] = cursor_token(*page.next_cursor)
             context["next_query"] = params.urlencode()
         params.pop("after", None)
-        actors = actor_labels(r.actor_id for r in page.rows)
-        customers = customer_names(r.customer_id for r in page.rows)
         context.update(
             searched=True,
-            rows=[
-                (r, actors.get(r.actor_id, ""), customers.get(r.customer_id, "")) for r in page.rows
-            ],
+            rows=_explorer_rows(page.rows),
             first_query=params.urlencode(),
             filter_text=flt.describe(),
         )
     return render(request, "audit/access_explorer.html", context)
+
+
+def _explorer_rows(rows: list[AccessLog]) -> list[dict[str, Any]]:
+    """Return what each explorer row shows, prepared once per page.
+
+    Labels, local times and dossier links are built here rather than by template filters: per
+    row, ``get_FOO_display`` rebuilds the choice map and ``{% url %}`` resolves again, which made
+    50 rows cost more than the query at ten million rows.
+    """
+    actors = actor_labels(r.actor_id for r in rows)
+    customers = customer_names(r.customer_id for r in rows)
+    actions = {value: str(label) for value, label in AccessLog.Action.choices}
+    outcomes = {value: str(label) for value, label in AccessLog.Outcome.choices}
+    dossier = reverse("audit:dossier", args=[0])[: -len("0/")]
+    return [
+        {
+            "row": r,
+            "actor": actors.get(r.actor_id, ""),
+            "business_name": customers.get(r.customer_id, ""),
+            "time": timezone.localtime(r.at).strftime("%Y-%m-%d %H:%M:%S"),
+            "action": actions.get(r.action, r.action),
+            "outcome": outcomes.get(r.outcome, r.outcome),
+            "dossier_url": f"{dossier}{r.customer_id}/" if r.customer_id else "",
+        }
+        for r in rows
+    ]
 
 
 @reviewer_required
@@ -295,8 +319,6 @@ UNSEALED_COUNT_CAP = 100_000
 
 def _unsealed_count(head: Seal | None) -> int:
     """Count rows after the head seal, stopping at UNSEALED_COUNT_CAP + 1 (no full scan)."""
-    from consent.models import AccessLog
-
     after = head.last_id if head else 0
     ids = AccessLog.objects.filter(id__gt=after).order_by().values("id")[: UNSEALED_COUNT_CAP + 1]
     return ids.count()
