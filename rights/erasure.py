@@ -2,8 +2,15 @@
 
 Every model declared in ``rights.registry`` is rewritten: live rows through the model (so history
 records that an erasure happened, by whom and why), then every row of its simple-history table,
-whose old values are replaced by the erasure marker. Row ids, timestamps, actors, purposes and
-reasons stay: the skeleton of who changed which field when and why survives, the values do not.
+whose old values are replaced by numbered markers (``[erased 1]``, ``[erased 2]``: a new number
+where the value changed), so diffs still say which field changed. Row ids, timestamps, actors,
+purposes and reasons stay: the skeleton of who changed which field when and why survives, the
+values do not. django-axes' sign-in records under any email of the login are deleted, and the
+admin's change log about the customer's objects loses their names.
+
+Each erasure is ledgered (``ErasureRecord`` and, once committed, a line in the ledger file) with
+ids and the sign-up times that identify the customer, so that ``replay_erasures`` re-applies it
+after a restore to that customer only.
 """
 
 from __future__ import annotations
@@ -161,11 +168,11 @@ def _erase_values(customer: Any) -> int:
     for entry in registered():
         model = apps.get_model(entry.model_label)
         flt = entry.subject(customer)
+        if not entry.fields:
+            continue
         values = {name: _marker(model._meta.get_field(name), customer) for name in entry.fields}
         unique = _unique_fields(model) & set(entry.fields)
         history_model = _history_model(model)
-        if not entry.fields:
-            continue
         if history_model is not None or unique:
             # Through the model: its history records the erasure (actor, reason); values of
             # unique fields get the row id so that two erased rows never collide.
