@@ -10,11 +10,13 @@
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 import re
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.utils.log import AdminEmailHandler
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
@@ -41,24 +43,69 @@ def scrub(text: str) -> str:
     return PHONE_RE.sub(REDACTED, EMAIL_RE.sub(REDACTED, text))
 
 
+JSON_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_QUOTED_RE = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def _is_json(request: Any) -> bool:
+    content_type = request.META.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+    return content_type == "application/json" or content_type.endswith("+json")
+
+
+def _json_strings(request: Any) -> set[str]:
+    """Return the string values (at any depth) of a JSON body within the API's size limit.
+
+    Bodies without a length or over the limit are not read here: the API refuses them (413)
+    without logging their content.
+    """
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return set()
+    if not 0 < length <= settings.DEVICES_API_MAX_BODY_BYTES:
+        return set()
+    try:
+        document = json.loads(request.body)
+    except ValueError:  # malformed (the view answers 400): its quoted parts may still be logged
+        text = request.body.decode("utf-8", "replace")
+        return {match.group(1).strip() for match in _QUOTED_RE.finditer(text)
+                if not text[match.end():].lstrip().startswith(":")}  # values, not keys
+    found: set[str] = set()
+    stack = [document]
+    while stack:  # values only: the keys are the API's field names
+        item = stack.pop()
+        if isinstance(item, str):
+            found.add(item.strip())
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
 class PostedValuesScrubMiddleware:
-    """Remember the request's posted values so that logs written meanwhile leave them out."""
+    """Remember the request's posted values so that logs written meanwhile leave them out.
+
+    Form fields and, for JSON bodies (the app API), every string in the document.
+    """
 
     def __init__(self, get_response: Callable[[Any], Any]):
         self.get_response = get_response
 
     def __call__(self, request: Any) -> Any:
-        values: tuple[str, ...] = ()
-        if request.method == "POST":
-            try:
-                values = tuple(sorted({
-                    value.strip() for key, items in request.POST.lists()
-                    if key not in NOT_SCRUBBED_FIELDS
-                    for value in items if len(value.strip()) >= MIN_SCRUBBED_VALUE_LENGTH
-                }, key=len, reverse=True))
-            except Exception:  # noqa: BLE001 - an unreadable body is the view's problem
-                values = ()
-        token = _request_values.set(values)
+        values: set[str] = set()
+        try:
+            if request.method == "POST":
+                values = {value.strip() for key, items in request.POST.lists()
+                          if key not in NOT_SCRUBBED_FIELDS for value in items}
+            if request.method in JSON_METHODS and _is_json(request):
+                values |= _json_strings(request)
+        except Exception:  # noqa: BLE001 - an unreadable body is the view's problem
+            values = set()
+        token = _request_values.set(tuple(sorted(
+            (value for value in values if len(value) >= MIN_SCRUBBED_VALUE_LENGTH),
+            key=len, reverse=True,
+        )))
         try:
             return self.get_response(request)
         finally:

@@ -56,6 +56,37 @@ class RateLimitMiddleware:
         return self.get_response(request)
 
 
+class ApiServerErrorMiddleware:
+    """Answer a server error under ``/api/`` as problem+json (RFC 9457), not the HTML 500 page.
+
+    The error has already been logged and emailed (scrubbed) by Django when the response reaches
+    this middleware; only its body and content type change (the same response object, so Django
+    does not log it a second time). With ``DEBUG`` on, the technical page stays.
+    """
+
+    prefix = "/api/"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (response.status_code >= 500 and request.path_info.startswith(self.prefix)
+                and not settings.DEBUG and not response.streaming
+                and not response.get("Content-Type", "").startswith("application/problem+json")):
+            from devices.problems import Problem
+
+            problem = Problem(
+                status=response.status_code,
+                title=_("Something went wrong"),
+                detail=_("The request could not be handled because of an error on our side. "
+                         "Try again in a few minutes."),
+            ).response(request)
+            response.content = problem.content
+            response["Content-Type"] = problem["Content-Type"]
+        return response
+
+
 def session_limits(user) -> tuple[int, int | None]:
     """Return (idle seconds, absolute seconds or None) for this user's sessions."""
     if user.is_staff or user.is_superuser:

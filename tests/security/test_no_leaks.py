@@ -106,3 +106,63 @@ def test_error_email_handler_scrubs_subject_and_body(settings):
 def test_scrub_covers_vietnamese_phone_formats():
     for text in ["+84912000777", "0912000777", "0912 000 777", "+84 912 000 777"]:
         assert scrub(f"x {text} y") == "x [redacted] y"
+
+
+API_CANARY = {"install_id": "canary-install-QUOKKA-42", "model": "CanaryQuokkaPhone X",
+              "platform": "android", "os_version": "14", "app_version": "1.0"}
+
+
+def test_forced_server_error_in_the_api_leaks_nothing_and_answers_problem_json(
+    customer, settings, monkeypatch, captured_log
+):
+    from devices import api as device_api
+    from tests.factories import PASSWORD
+
+    settings.ADMINS = [("ops", "ops@excelcrm.example")]
+    client = Client(raise_request_exception=False)
+    token_response = client.post("/api/v1/auth/token/",
+                                 {"email": customer.user.email, "password": PASSWORD},
+                                 content_type="application/json")
+    assert token_response.status_code == 201
+    token = token_response.json()["token"]
+
+    def explode(**kwargs):
+        raise RuntimeError(f"cannot store {kwargs['install_id']} / {kwargs['model']}")
+
+    monkeypatch.setattr(device_api.services, "device_register", explode)
+    response = client.post("/api/v1/devices/", API_CANARY, content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["status"] == 500 and problem["instance"] == "/api/v1/devices/"
+    assert response["X-Request-ID"]
+    assert len(mail.outbox) == 1 and "RuntimeError" in mail.outbox[0].body
+    email = mail.outbox[0]
+    texts = [response.content.decode(), captured_log.getvalue(), email.subject, email.body,
+             *(alt[0] for alt in getattr(email, "alternatives", []))]
+    assert "RuntimeError" in captured_log.getvalue()
+    for text in texts:
+        for value in (API_CANARY["install_id"], API_CANARY["model"], token):
+            assert value not in text, f"{value!r} leaked"
+
+
+@pytest.mark.parametrize("body", [
+    '{"install_id": "canary-install-QUOKKA-42", "nested": [{"model": "CanaryQuokkaPhone X"}]}',
+    '{"install_id": "canary-install-QUOKKA-42", "model": "CanaryQuokkaPhone X", "x": ',
+])
+def test_json_body_values_are_scrubbed_from_logs_while_the_request_runs(body, captured_log):
+    from django.test import RequestFactory
+
+    from security.logging import PostedValuesScrubMiddleware
+
+    def view(request):
+        logging.getLogger("django").warning("failed on %s", request.body.decode())
+        return None
+
+    request = RequestFactory().put("/api/v1/devices/1/permissions/", body,
+                                   content_type="application/json")
+    PostedValuesScrubMiddleware(view)(request)
+    logged = captured_log.getvalue()
+    assert "failed on" in logged and "install_id" in logged  # keys stay readable
+    assert "canary-install-QUOKKA-42" not in logged and "CanaryQuokkaPhone X" not in logged
