@@ -252,15 +252,24 @@ def correct(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST" and "change_email" in request.POST:
         email_form = EmailChangeForm(request.POST, user=request.user)
         if email_form.is_valid():
-            email_change_send(
+            notice = email_change_send(
                 request=request, user=request.user, new_email=email_form.cleaned_data["email"]
             )
-            messages.success(
-                request,
-                _("We sent a confirmation link to %(email)s. Your email changes when you open it.")
-                % {"email": email_form.cleaned_data["email"]},
-            )
-            return redirect("accounts:correct")
+            if notice.status == notice.Status.FAILED:
+                email_form.add_error(
+                    "email",
+                    _("We could not send the confirmation link just now. Try again later."),
+                )
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "We sent a confirmation link to %(email)s. Your email changes when you "
+                        "open it."
+                    )
+                    % {"email": email_form.cleaned_data["email"]},
+                )
+                return redirect("accounts:correct")
     return render(
         request,
         "accounts/correct.html",

@@ -334,3 +334,24 @@ def test_policy_page_sends_staff_to_the_admin_and_rejects_a_forged_decision(
     assert 'id="decision-errors"' in response.content.decode()
     client.force_login(support_user)
     assert client.get(reverse("accounts:policy_accept"))["Location"] == reverse("admin:index")
+
+
+class _BrokenBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("mail server down")
+
+
+def test_email_change_says_so_when_the_link_could_not_be_sent(
+    customer_client, customer, settings
+):
+    settings.EMAIL_BACKEND = f"{__name__}._BrokenBackend"
+    page = customer_client.post(
+        reverse("accounts:correct"), {"change_email": "1", "email": "moi@example.com"}
+    )
+    assert page.status_code == 200
+    assert "email" in page.context["email_form"].errors
+    assert not any("moi@example.com" in str(m) for m in page.context["messages"])
+    assert customer.notices.filter(status="failed").count() == 1
