@@ -37,8 +37,13 @@ BAD = _problem("Malformed JSON, wrong content type or invalid fields (see errors
 UNAUTHORIZED = _problem("No token, or an unknown, expired or revoked one.")
 NOT_FOUND = _problem("No such device for this account (another customer's device included).")
 TOO_LARGE = _problem("The body is over 64 KiB.")
-NOT_ALLOWED = _problem("Method not allowed.")
+NOT_ALLOWED = {
+    **_problem("Method not allowed: the Allow header lists the methods of this path."),
+    "headers": {"Allow": {"required": True, "schema": {"type": "string"}}},
+}
 BEARER = [{"bearer": []}]
+# The methods a client may try on any path; those a path does not serve answer 405.
+METHODS = ("get", "put", "post", "delete", "patch")
 DEVICE_ID = {
     "name": "device_id",
     "in": "path",
@@ -203,9 +208,33 @@ def _schemas() -> dict[str, Any]:
     }
 
 
+def _with_not_allowed(paths: dict[str, Any]) -> dict[str, Any]:
+    """Document, for each path, the methods it does not serve: a 405 problem with ``Allow``.
+
+    The API answers them before looking at the token or the body, so they take neither.
+    """
+    for path, item in paths.items():
+        served = [m for m in METHODS if m in item]
+        allow = ", ".join(m.upper() for m in served)
+        base = path.strip("/").replace("/", "_").replace("{", "").replace("}", "").replace(".", "_")
+        for method in METHODS:
+            if method in item:
+                continue
+            responses: dict[str, Any] = {"405": NOT_ALLOWED}
+            if "parameters" in item:  # a malformed id matches no route at all
+                responses["404"] = _problem("No such path (the id is not a number).")
+            item[method] = {
+                "operationId": f"{method}_{base}_not_allowed",
+                "summary": f"Not served here: answers 405 (Allow: {allow}).",
+                "security": [],
+                "responses": responses,
+            }
+    return paths
+
+
 def openapi_document() -> dict[str, Any]:
     """Return the OpenAPI 3.1 document of the app API."""
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {
             "title": "ExcelCRM mobile app API",
@@ -322,3 +351,5 @@ def openapi_document() -> dict[str, Any]:
             },
         },
     }
+    _with_not_allowed(document["paths"])
+    return document

@@ -88,6 +88,17 @@ def call(method, path, *, token=None, body=None, raw=None, headers=None, **param
     return response
 
 
+def test_every_path_documents_the_methods_it_refuses():
+    document = openapi_document()
+    for path, item in document["paths"].items():
+        for method in ("get", "put", "post", "delete", "patch"):
+            responses = item[method]["responses"]
+            assert responses, (path, method)
+            if "405" in responses:
+                assert "Allow" in responses["405"]["headers"]
+                assert "application/problem+json" in responses["405"]["content"]
+
+
 def test_served_document_is_the_openapi_document(client):
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
@@ -145,6 +156,17 @@ def test_every_documented_response_conforms(client, customer, other_customer):
     assert call("DELETE", detail, token=token, device_id=device_id).status_code == 204
 
     assert call("GET", "/openapi.json").status_code == 200
+    for method, path, params in [
+        ("PATCH", perms, {"device_id": device_id}),
+        ("POST", perms, {"device_id": device_id}),
+        ("DELETE", perms, {"device_id": device_id}),
+        ("PUT", detail, {"device_id": device_id}),
+        ("GET", "/devices/", {}),
+        ("GET", "/auth/token/", {}),
+        ("POST", "/openapi.json", {}),
+    ]:
+        # validated against the document: problem+json with the Allow header it requires
+        assert call(method, path, token=token, **params).status_code == 405, (method, path)
     assert call("DELETE", "/auth/token/", token=token).status_code == 204
     assert call("DELETE", "/auth/token/", token=token).status_code == 401
 
