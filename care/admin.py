@@ -205,8 +205,7 @@ class CareRequestAdmin(OptimisticLockAdminMixin, PersonalDataAdminMixin, SimpleH
     def deadline(self, obj: CareRequest) -> str:
         due = timezone.localtime(obj.due_at).strftime("%d/%m/%Y %H:%M")
         if obj.is_overdue():
-            return format_html('<strong class="overdue" style="color:#b00020">{} {}</strong>',
-                               _("OVERDUE"), due)
+            return format_html('<strong class="overdue">{} {}</strong>', _("OVERDUE"), due)
         return due
 
     # -- the purpose follows the request -------------------------------------------------------

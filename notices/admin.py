@@ -144,7 +144,7 @@ class AnnouncementAdmin(admin.ModelAdmin):
         return format_html_join(
             "",
             '<div class="notice-preview" lang="{}"><p><strong>{}</strong></p>'
-            '<pre style="white-space: pre-wrap">{}</pre></div>',
+            '<pre class="notice-preview-body">{}</pre></div>',
             parts,
         )
 

@@ -23,12 +23,33 @@ pytestmark = [
 ]
 
 
+def _care_request_with_a_thread(customer, staff):
+    """An overdue support request with the customer's message, a reply and an internal note."""
+    from django.test import override_settings
+
+    from care import services as care_services
+    from consent.context import Channel, access_context
+
+    with override_settings(CARE_REQUEST_DUE_WORKING_DAYS=0), \
+            access_context(actor=customer.user, channel=Channel.PORTAL):
+        request = care_services.care_request_open(
+            customer=customer, kind="support", subject="Không in được báo cáo",
+            body="Máy in báo lỗi.\nDòng thứ hai.")
+    with access_context(actor=staff, channel=Channel.ADMIN, purpose="customer_care"):
+        care_services.care_message_add(request=request, body="Đang kiểm tra", internal=True)
+        care_services.care_message_add(request=request, body="Chúng tôi đã nhận.")
+    return request
+
+
 def test_pages_request_only_the_portal_and_break_no_csp(live_server, settings, browser):
     settings.RATE_LIMITS = []
     customer = make_customer(email="browser@example.com")
     staff = make_staff(email="browser-admin@excelcrm.example", superuser=True)
     device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
     newcomer = make_staff(email="newcomer@excelcrm.example")
+    reviewer = make_staff(email="browser-reviewer@excelcrm.example", role="Compliance reviewer")
+    reviewer_device = TOTPDevice.objects.create(user=reviewer, name="phone", confirmed=True)
+    care_request = _care_request_with_a_thread(customer, staff)
     own_host = urlparse(live_server.url).netloc
     foreign: list[str] = []
     violations: list[str] = []
@@ -48,10 +69,10 @@ def test_pages_request_only_the_portal_and_break_no_csp(live_server, settings, b
     page.on("pageerror", lambda error: violations.append(str(error)))
 
     def visit(path: str) -> None:
+        visited.append(path)  # first, so that messages while it loads name this page
         response = page.goto(live_server.url + path)
         assert response is not None and response.status < 400, (path, response.status)
         page.wait_for_load_state("networkidle")
-        visited.append(path)
 
     for path in ("/signup/", "/policy/", "/account/login/"):
         visit(path)
@@ -85,6 +106,31 @@ def test_pages_request_only_the_portal_and_break_no_csp(live_server, settings, b
     # The user change page's group selector is built by the admin's scripts.
     visit(f"/admin/accounts/user/{newcomer.pk}/change/")
     assert admin.locator(".selector").count() >= 1
+    # A care request: its thread (an internal note among the messages) and the overdue marker.
+    visit(f"/admin/care/carerequest/{care_request.pk}/change/")
+    assert admin.locator("ol.care-thread li.internal").count() == 1
+    assert admin.locator(".care-message-body").first.evaluate(
+        "el => getComputedStyle(el).whiteSpace") == "pre-wrap"  # the stylesheet applied
+    visit("/admin/care/carerequest/?overdue=yes")
+    assert admin.locator("strong.overdue").count() == 1
+
+    # A compliance reviewer: password + one-time code, then the audit pages.
+    audit_context = browser.new_context()
+    page = audit_context.new_page()
+    page.on("request", on_request)
+    page.on("console", lambda msg: violations.append(f"{visited[-1:]}: {msg.text}")
+            if "Content Security Policy" in msg.text or "Refused to" in msg.text else None)
+    page.on("pageerror", lambda error: violations.append(str(error)))
+    visit("/admin/login/?next=/audit/")
+    page.fill("#id_username", reviewer.email)
+    page.fill("#id_password", PASSWORD)
+    page.fill("#id_otp_token", totp_code(reviewer_device))
+    page.click("input[type=submit]")
+    page.wait_for_url("**/audit/")
+    for path in ("/audit/", f"/audit/access/?customer={customer.pk}",
+                 f"/audit/customers/{customer.pk}/", "/audit/reports/", "/audit/integrity/",
+                 "/audit/activity/"):
+        visit(path)
 
     # Enrolment: the QR code is drawn by the portal itself.
     enrol_context = browser.new_context()
@@ -98,9 +144,9 @@ def test_pages_request_only_the_portal_and_break_no_csp(live_server, settings, b
     page.click("input[type=submit]")
     page.wait_for_url("**/security/two-factor/enrol/**")
     assert page.locator("img.qr").evaluate("img => img.naturalWidth") > 0
-    for ctx in (context, staff_context, enrol_context):
+    for ctx in (context, staff_context, audit_context, enrol_context):
         ctx.close()
 
-    assert len(visited) >= 10
+    assert len(visited) >= 19
     assert foreign == [], f"requests to other hosts: {foreign}"
     assert violations == [], f"CSP violations or script errors: {violations}"
