@@ -300,6 +300,23 @@ def deliver(
     return summary
 
 
+def _mark_sent(pks: list[int], now: datetime.datetime) -> None:
+    """Mark the notices sent: one ``UPDATE … WHERE id = ANY(…)`` on PostgreSQL.
+
+    A mark runs every few messages, so the ORM's statement building (a third of a mark's CPU)
+    is skipped there; elsewhere the ORM's ``update()``.
+    """
+    if connection.vendor != "postgresql":
+        Notice.objects.filter(pk__in=pks).update(status=Notice.Status.SENT, sent_at=now, error="")
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Notice._meta.db_table} SET status = %s, sent_at = %s, error = ''"
+            " WHERE id = ANY(%s)",
+            [Notice.Status.SENT, now, pks],
+        )
+
+
 def _mark(
     *,
     sent: list[tuple[int, int]],
@@ -315,9 +332,7 @@ def _mark(
         access_context(actor=actor, channel=Channel.COMMAND, purpose=purpose, reference=reference),
     ):
         if sent:
-            Notice.objects.filter(pk__in=[pk for pk, _ in sent]).update(
-                status=Notice.Status.SENT, sent_at=now, error=""
-            )
+            _mark_sent([pk for pk, _ in sent], now)
             access.access_record(
                 subjects=[customer_id for _, customer_id in sent],
                 action=access.Action.NOTIFY,

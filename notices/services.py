@@ -31,6 +31,7 @@ from consent.selectors import consent_filter_allowed
 from licensing.models import Licence
 from licensing.work import vetoed_customer_ids
 
+from .mail import NoticeMessage
 from .models import Announcement, Notice
 from .sending import RENEWAL_KEY, UPDATE_KEY, Recipient, RunSummary, deliver, new_run_id
 
@@ -216,7 +217,7 @@ def _build(recipient: Recipient, connection: Any) -> EmailMessage:
     subject, body = _render(
         recipient.claim["template"], recipient.claim["language"], recipient.context
     )
-    return EmailMessage(subject, body, None, [recipient.email])
+    return NoticeMessage(subject, body, None, [recipient.email])
 
 
 def _not_restricted(
