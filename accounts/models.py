@@ -77,6 +77,9 @@ class User(AbstractBaseUser, PermissionsMixin, TrackedModel):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        # Django takes the base manager from the first parent, AbstractBaseUser (a plain one):
+        # name the tracked manager, so that _base_manager.update() cannot skip history either.
+        base_manager_name = "objects"
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),

@@ -36,7 +36,8 @@ def customer_register(
     """Create the login, the customer account and the consent record, all or nothing.
 
     Runs in the open access context; from the moment the login exists it is the actor (the
-    customer acting on their own data, so no purpose).
+    customer acting on their own data, so no purpose). The history rows give the context's
+    reason, or ``signup``.
     """
     ctx = require_context()
     language = "en" if language.startswith("en") else "vi"
@@ -44,15 +45,19 @@ def customer_register(
     user.set_password(password)
     user.full_clean(exclude=["password"])
     ctx.actor = user  # the new customer is the actor of their own signup
-    user.save()
-    customer = Customer(
-        user=user,
-        business_name=normalize_name(business_name),
-        contact_person=normalize_name(contact_person),
-        phone=phone,
-    )
-    customer.full_clean()
-    customer.save()
+    reason, ctx.reason = ctx.reason, ctx.reason or "signup"
+    try:
+        user.save()
+        customer = Customer(
+            user=user,
+            business_name=normalize_name(business_name),
+            contact_person=normalize_name(contact_person),
+            phone=phone,
+        )
+        customer.full_clean()
+        customer.save()
+    finally:
+        ctx.reason = reason
     consent_record(
         customer=customer,
         policy_version=policy_version,
@@ -99,15 +104,22 @@ def customer_update(
 
 @transaction.atomic
 def customers_bulk_update(*, customers: Sequence[Customer], fields: Sequence[str]) -> int:
-    """Save ``fields`` of many customers at once, with one history row and access row each."""
+    """Save ``fields`` of many customers at once, with one history row and access row each.
+
+    Customers whose ``fields`` are unchanged are skipped: no write, no history row, no access
+    row. Return the number of customers changed.
+    """
     for customer in customers:
         for name in fields:
             if name in ("business_name", "contact_person"):
                 setattr(customer, name, normalize_name(getattr(customer, name)))
+    changed = [customer for customer in customers if customer.has_changes(fields)]
+    for customer in changed:
         customer.full_clean()
-    count = bulk_update_tracked(customers, fields)
+    count = bulk_update_tracked(changed, fields)
     personal = [name for name in fields if name in CONTACT_FIELDS] or list(fields)
-    access.access_record(subjects=customers, action=access.Action.CHANGE, fields=personal)
+    if changed:
+        access.access_record(subjects=changed, action=access.Action.CHANGE, fields=personal)
     return count
 
 

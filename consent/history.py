@@ -3,8 +3,12 @@
 simple-history records each save. This module closes its known gaps for personal-data models:
 - the actor, purpose, reference and reason come from the access context (``consent.context``),
   and a personal-data write with no context open raises ``MissingAccessContext``;
-- ``QuerySet.update()`` raises, and ``bulk_update()`` works only through ``bulk_update_tracked``,
-  which writes history rows (simple-history's ``bulk_update_with_history``);
+- ``QuerySet.update()`` raises, ``bulk_update()`` works only through ``bulk_update_tracked`` and
+  ``bulk_create()`` only through ``bulk_create_tracked``, which write history rows
+  (simple-history's ``bulk_update_with_history`` and ``bulk_create_with_history``); upserts
+  (``bulk_create(update_conflicts=True)``) have no tracked form and always raise;
+- the models' base manager (Django's ``_base_manager``: related-object access, ``save()``,
+  ``refresh_from_db()``) is the tracked one, so ``Model._base_manager.update()`` raises too;
 - ``TrackedModel.changed_fields()`` lets services skip saves that change nothing, so an unchanged
   object adds no history row and no write.
 """
@@ -22,7 +26,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
-from simple_history.utils import bulk_update_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from .context import require_context
 
@@ -139,6 +143,21 @@ class TrackedQuerySet(models.QuerySet):
             )
         return super().bulk_update(objs, fields, batch_size=batch_size)
 
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        if kwargs.get("update_conflicts"):
+            # An upsert changes existing rows without saying which: no history can describe it.
+            raise HistoryBypassError(
+                f"{self.model.__name__}.objects.bulk_create(update_conflicts=True) would change"
+                " personal data without history; create with bulk_create_tracked() and change"
+                " with a service."
+            )
+        if not _bulk_allowed.get():
+            raise HistoryBypassError(
+                f"{self.model.__name__}.objects.bulk_create() writes no history;"
+                " use consent.history.bulk_create_tracked()."
+            )
+        return super().bulk_create(objs, *args, **kwargs)
+
 
 class TrackedModel(models.Model):
     """A personal-data model that knows which fields changed since it was loaded."""
@@ -147,6 +166,9 @@ class TrackedModel(models.Model):
 
     class Meta:
         abstract = True
+        # Inherited by every subclass, even one with its own Meta (Django takes a model's base
+        # manager from its first parent with one): ``_base_manager`` is the tracked ``objects``.
+        base_manager_name = "objects"
 
     @classmethod
     def from_db(cls, db: Any, field_names: Any, values: Any) -> Any:
@@ -166,6 +188,11 @@ class TrackedModel(models.Model):
             ) != field.get_prep_value(loaded[field.attname]):
                 changed.append(field.attname)
         return changed
+
+    def has_changes(self, fields: Sequence[str]) -> bool:
+        """Return True if any of ``fields`` differs from what was loaded."""
+        attnames = {self._meta.get_field(name).attname for name in fields}
+        return bool(attnames & set(self.changed_fields()))
 
     def save_tracked(self) -> list[str]:
         """Validate what changed and save if anything did; return the changed field names.
@@ -188,24 +215,65 @@ class TrackedModel(models.Model):
         self._loaded_values = {f.attname: getattr(self, f.attname) for f in fields}
 
 
+def _history_columns(ctx: Any) -> dict[str, Any]:
+    """Return the context's history columns (bulk_history_create sends no pre_create signal)."""
+    return {
+        "history_purpose": ctx.purpose or "",
+        "history_reference": ctx.reference[:200],
+        "history_channel": ctx.channel,
+    }
+
+
 def bulk_update_tracked(objs: Sequence[TrackedModel], fields: Sequence[str]) -> int:
-    """Bulk-update ``objs`` and write one history row for each, in one transaction."""
-    objs = list(objs)
-    if not objs:
-        return 0
+    """Bulk-update ``objs`` and write one history row for each changed one, in one transaction.
+
+    An object whose ``fields`` hold what was loaded is left out (no write, no history row), as
+    ``save_tracked`` does for one object. Return the number of rows updated.
+    """
     ctx = require_context()
-    model = type(objs[0])
+    fields = list(fields)
+    changed = [obj for obj in objs if obj.has_changes(fields)]
+    if not changed:
+        return 0
+    model = type(changed[0])
     with transaction.atomic(), _allow_bulk():
-        return bulk_update_with_history(
-            objs,
+        count = bulk_update_with_history(
+            changed,
             model,
-            list(fields),
+            fields,
             default_user=history_actor(),
             default_change_reason=ctx.reason[:100],
-            # bulk_history_create sends no pre_create signal: pass the context's columns here.
-            custom_historical_attrs={
-                "history_purpose": ctx.purpose or "",
-                "history_reference": ctx.reference[:200],
-                "history_channel": ctx.channel,
-            },
+            custom_historical_attrs=_history_columns(ctx),
         )
+    for obj in changed:
+        obj.remember_loaded_values()
+    return count
+
+
+def bulk_create_tracked(
+    objs: Sequence[TrackedModel], *, batch_size: int | None = None
+) -> list[TrackedModel]:
+    """Insert ``objs`` and write one ``+`` history row for each, in one transaction.
+
+    The history rows carry the access context's actor, purpose, reference, reason and channel,
+    like those of ``save()``; with no context open this raises ``MissingAccessContext``. Plain
+    inserts only: ``ignore_conflicts`` would leave history rows for rows that were not inserted,
+    and upserts change rows without history. Return the created objects (with their ids).
+    """
+    ctx = require_context()
+    objs = list(objs)
+    if not objs:
+        return []
+    model = type(objs[0])
+    with transaction.atomic(), _allow_bulk():
+        created = bulk_create_with_history(
+            objs,
+            model,
+            batch_size=batch_size,
+            default_user=history_actor(),
+            default_change_reason=ctx.reason[:100] or None,
+            custom_historical_attrs=_history_columns(ctx),
+        )
+    for obj in created:
+        obj.remember_loaded_values()
+    return created

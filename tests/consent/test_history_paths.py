@@ -14,7 +14,7 @@ from django.urls import reverse
 from accounts.models import Customer, User
 from accounts.services import customer_update, customers_bulk_update
 from consent.context import Channel, MissingAccessContext, access_context
-from consent.history import HistoryBypassError
+from consent.history import HistoryBypassError, bulk_create_tracked
 from tests.accesslog import rows
 from tests.factories import make_customer
 
@@ -51,8 +51,8 @@ def test_signup_form(client, policy):
     assert response.status_code == 302
     customer = Customer.objects.get()
     # The customer acts on their own data: no purpose.
-    assert last_history(customer) == ("+", customer.user_id, "", "", None, "portal")
-    assert last_history(customer.user) == ("+", customer.user_id, "", "", None, "portal")
+    assert last_history(customer) == ("+", customer.user_id, "", "", "signup", "portal")
+    assert last_history(customer.user) == ("+", customer.user_id, "", "", "signup", "portal")
 
 
 def test_admin_customer_change_form(client, support_user, declare, edit_version, customer):
@@ -275,3 +275,96 @@ def test_write_without_context_raises(customer):
         customer.save()
     customer.refresh_from_db()
     assert customer.contact_person == "Nguyễn Văn An"
+
+
+def test_bulk_update_skips_objects_that_did_not_change(account_manager):
+    customers = [make_customer(phone=f"+8491234567{i}") for i in range(3)]
+    customers[0].contact_person = "Phạm Thị Dung"
+    customers[1].contact_person = customers[1].contact_person  # same value
+    with access_context(actor=account_manager, channel=Channel.COMMAND, purpose="licensing"):
+        assert customers_bulk_update(customers=customers, fields=["contact_person"]) == 1
+    assert [c.history.count() for c in customers] == [2, 1, 1]
+    assert [r[1] for r in rows(action="change")] == [customers[0].pk]
+
+
+def new_logins(n):
+    users = [User(email=f"bulk{i}@example.com", language="vi") for i in range(n)]
+    for user in users:
+        user.set_unusable_password()
+    return users
+
+
+def test_plain_bulk_create_raises_with_or_without_context(customer):
+    with pytest.raises(HistoryBypassError):
+        User.objects.bulk_create(new_logins(1))
+    with access_context(actor=None, channel=Channel.COMMAND, reason="import"):
+        with pytest.raises(HistoryBypassError):
+            User.objects.bulk_create(new_logins(1))
+        with pytest.raises(HistoryBypassError):
+            Customer.objects.bulk_create(
+                [Customer(user=customer.user, business_name="B", contact_person="P",
+                          phone="+84912345679")]
+            )
+    assert User.objects.count() == 1 and Customer.objects.count() == 1
+
+
+def test_upsert_through_bulk_create_raises_even_on_the_tracked_path(customer):
+    clash = Customer(
+        id=customer.pk, user=customer.user, business_name="X", contact_person="Đổi tên",
+        phone="+84912345679",
+    )
+    with access_context(actor=None, channel=Channel.COMMAND, reason="import"):
+        with pytest.raises(HistoryBypassError):
+            Customer.objects.bulk_create(
+                [clash], update_conflicts=True, unique_fields=["id"],
+                update_fields=["contact_person"],
+            )
+    customer.refresh_from_db()
+    assert customer.contact_person == "Nguyễn Văn An"
+    assert customer.history.count() == 1
+
+
+def test_bulk_create_tracked_writes_history_from_the_context(account_manager):
+    with access_context(
+        actor=account_manager, channel=Channel.COMMAND, purpose="licensing",
+        reference="IMPORT-9", reason="Bulk import",
+    ):
+        users = bulk_create_tracked(new_logins(2))
+        customers = bulk_create_tracked(
+            [Customer(user=u, business_name=f"Công ty {u.pk}", contact_person="Lê Thị Hoa",
+                      phone="+84912345678") for u in users]
+        )
+    expected = ("+", account_manager.pk, "licensing", "IMPORT-9", "Bulk import", "command")
+    for obj in (*users, *customers):
+        assert obj.pk is not None
+        assert last_history(obj) == expected
+        assert obj.history.count() == 1
+
+
+def test_bulk_create_tracked_needs_a_context():
+    with pytest.raises(MissingAccessContext):
+        bulk_create_tracked(new_logins(1))
+    assert not User.objects.exists()
+
+
+def test_base_manager_update_raises(customer):
+    with pytest.raises(HistoryBypassError):
+        Customer._base_manager.filter(pk=customer.pk).update(contact_person="X")
+    with pytest.raises(HistoryBypassError):
+        User._base_manager.filter(pk=customer.user_id).update(email="x@example.com")
+    customer.refresh_from_db()
+    assert customer.contact_person == "Nguyễn Văn An"
+
+
+def test_tracked_base_manager_keeps_related_access_saves_and_history_working(
+    support_user, customer
+):
+    fresh = Customer.objects.get(pk=customer.pk)
+    assert fresh.user.customer == fresh  # forward and reverse one-to-one through _base_manager
+    fresh.user.refresh_from_db()
+    with access_context(actor=support_user, channel=Channel.COMMAND, purpose="customer_care",
+                        reason="Phone call"):
+        customer_update(customer=fresh, contact_person="Lê Văn Cường", email="moi@example.com")
+    assert last_history(fresh)[4] == "Phone call" and last_history(fresh.user)[4] == "Phone call"
+    assert fresh.history.first().instance.contact_person == "Lê Văn Cường"
+    assert fresh.history.last().instance.user.email == "moi@example.com"
