@@ -124,3 +124,20 @@ def test_the_explorer_page_stays_one_query_for_the_rows(scene, reviewer_client):
     log_queries = [q["sql"] for q in queries if 'FROM "consent_accesslog"' in q["sql"]]
     assert len(log_queries) == 1, log_queries  # one keyset page, EXISTS inside it; no COUNT
     assert "COUNT(" not in log_queries[0].upper()
+
+
+def test_both_forms_of_the_definition_agree_and_keep_rows_without_a_customer(scene, support_user):
+    from consent.access import access_denied
+
+    with access_context(actor=support_user, channel=Channel.ADMIN, purpose="licensing"):
+        access_denied(subjects=[None], action="notify")
+    with access_context(actor=None, channel=Channel.COMMAND):
+        access_record(subjects=[scene], action="view")
+    everything = set(AccessLog.objects.values_list("pk", flat=True))
+    rows = AccessLog.objects
+    for aggregate in (False, True):
+        own = set(rows.self_access(for_aggregates=aggregate).values_list("pk", flat=True))
+        rest = set(rows.staff_use(for_aggregates=aggregate).values_list("pk", flat=True))
+        assert own | rest == everything and not own & rest
+        assert AccessLog.objects.get(customer_id=None).pk in rest
+        assert AccessLog.objects.get(actor_id=None, channel="command").pk in rest
