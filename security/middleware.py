@@ -25,6 +25,8 @@ from .signals import ended_user_ids
 SESSION_STARTED_KEY = "_security_started_at"
 SESSION_ACTIVITY_KEY = "_security_last_activity"
 SESSION_REGISTERED_KEY = "_security_registered_key"
+# Set at a staff sign-in whose password fails the staff rules (security/signals.py).
+PASSWORD_CHANGE_KEY = "_security_password_change_required"
 # Write the activity stamp at most this often, so that not every request saves the session.
 ACTIVITY_RESOLUTION_SECONDS = 60
 
@@ -168,7 +170,23 @@ class StaffTwoFactorMiddleware:
         if not (user.is_authenticated and user.is_active and user.is_staff):
             return redirect(f"{reverse('admin:login')}?{next_query}")
         if user.is_verified():
-            return None
+            return self.password_change_required(request)
         if has_confirmed_device(user=user):
             return redirect(f"{reverse('security:verify')}?{next_query}")
         return redirect(f"{reverse('security:enrol')}?{next_query}")
+
+    def password_change_required(self, request: HttpRequest) -> HttpResponse | None:
+        """Send staff whose password fails the staff rules to change it before anything else."""
+        required = request.session.get(PASSWORD_CHANGE_KEY)
+        if required is None:
+            return None
+        if required != request.user.get_session_auth_hash():  # changed since: done
+            del request.session[PASSWORD_CHANGE_KEY]
+            return None
+        if request.path_info in (reverse("admin:password_change"),
+                                 reverse("admin:password_change_done")):
+            return None
+        messages.warning(request, _(
+            "Your password does not meet the rules for staff passwords. Choose a new one before "
+            "you continue."))
+        return redirect(reverse("admin:password_change"))

@@ -17,6 +17,7 @@ from django.db.models.signals import m2m_changed, post_save, pre_save
 from django.dispatch import receiver
 
 from . import services
+from .validators import is_staff_like, meets_staff_rules
 
 PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "is_active")
 # Users whose sessions ended during the current request (the middleware flushes its own session).
@@ -27,7 +28,7 @@ ended_user_ids: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
 
 @receiver(user_logged_in)
 def _on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    from .middleware import SESSION_ACTIVITY_KEY, SESSION_STARTED_KEY
+    from .middleware import PASSWORD_CHANGE_KEY, SESSION_ACTIVITY_KEY, SESSION_STARTED_KEY
 
     session = getattr(request, "session", None)
     if session is None:
@@ -35,6 +36,12 @@ def _on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     now = time.time()
     session[SESSION_STARTED_KEY] = now
     session[SESSION_ACTIVITY_KEY] = now
+    # A login made staff after its password was set (or set under older rules) was never checked
+    # against the staff rules: the sign-in form's password is the only plaintext there is. The
+    # key holds the session's password hash, so any later password change lifts the requirement.
+    password = request.POST.get("password") if request.method == "POST" else None
+    if password and is_staff_like(user) and not meets_staff_rules(user, password):
+        session[PASSWORD_CHANGE_KEY] = user.get_session_auth_hash()
 
 
 @receiver(user_logged_out)
