@@ -1,9 +1,12 @@
 import datetime
 
 import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from consent.models import PolicyVersion, sha256_hex
+from audit.triggers import has_append_only_triggers
+from consent.models import PolicyVersion, PublishedPolicyError, sha256_hex
 from consent.services import policy_publish
 
 pytestmark = pytest.mark.django_db
@@ -56,3 +59,79 @@ def test_labels_are_unique_so_a_published_version_cannot_be_replaced(policy):
             label="1.0", effective_date=datetime.date(2027, 1, 1), text_vi="x", text_en="y"
         )
     assert PolicyVersion.objects.get(label="1.0").text_vi.startswith(SEED_VI)
+
+
+# -- a published version never changes -------------------------------------------------------
+
+
+def test_saving_a_changed_published_version_is_refused(policy):
+    policy.text_vi = "tampered"
+    with pytest.raises(PublishedPolicyError):
+        policy.save()
+    assert PolicyVersion.objects.get(label="1.0").text_vi.startswith(SEED_VI)
+
+
+def test_a_new_object_with_a_published_id_cannot_save_over_it(policy):
+    impostor = PolicyVersion(
+        pk=policy.pk, label="1.0", effective_date=policy.effective_date, text_vi="tampered",
+        text_en="tampered", sha256_vi=sha256_hex("tampered"), sha256_en=sha256_hex("tampered"),
+    )
+    with pytest.raises(PublishedPolicyError):
+        impostor.save()
+    assert PolicyVersion.objects.get(pk=policy.pk).text_vi.startswith(SEED_VI)
+
+
+def test_deleting_a_published_version_is_refused(policy):
+    with pytest.raises(PublishedPolicyError):
+        policy.delete()
+    assert PolicyVersion.objects.filter(pk=policy.pk).exists()
+
+
+def test_the_table_carries_the_append_only_triggers(policy):
+    assert has_append_only_triggers(connection, "consent_policyversion")
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE consent_policyversion SET text_vi = 'tampered'",
+        "DELETE FROM consent_policyversion",
+    ],
+)
+def test_the_database_refuses_changes_that_skip_the_model(policy, sql):
+    with pytest.raises(DatabaseError, match="append-only"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        PolicyVersion.objects.filter(pk=policy.pk).update(text_vi="tampered")
+    assert PolicyVersion.objects.get(pk=policy.pk).text_vi.startswith(SEED_VI)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE exists on PostgreSQL")
+def test_the_database_refuses_truncate(policy):
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with pytest.raises(DatabaseError, match="append-only"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("TRUNCATE consent_policyversion CASCADE")
+
+
+def test_the_test_suite_flush_still_empties_the_table(policy):
+    """pytest-django's flush goes through audit's test gate, as for the other audit tables.
+
+    Run inside this test's transaction (rolled back afterwards), so that later tests keep the
+    migrations' data.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # no deferred FK checks pending in this transaction
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    call_command("flush", interactive=False, verbosity=0)
+    assert not PolicyVersion.objects.exists()
+
+
+def test_flush_outside_the_test_suite_is_refused_by_the_policy_table_too(policy, settings):
+    settings.AUDIT_FLUSH_THROUGH_GATE = False
+    with pytest.raises(DatabaseError, match="append-only"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM consent_policyversion")
+    assert PolicyVersion.objects.filter(pk=policy.pk).exists()
