@@ -1,7 +1,9 @@
 """The notices' lines in a customer's dossier (``audit.timeline``): every email sent or tried.
 
 Template, language, purpose, status and time, from ``notices.selectors.notices_for_customer``;
-never the body, which is not stored.
+never the body, which is not stored. Renewal and update notices come from the sending runs (the
+system account, channel ``command``); single messages of ``notices.outbox`` (password reset,
+email confirmation, breach notification) name no sender: their callers logged the access.
 """
 
 from __future__ import annotations
@@ -35,13 +37,14 @@ def notice_events(customer: Any, *, limit: int) -> Iterator[Any]:
             "language": notice.language,
             "attempts": notice.attempts,
         }
+        from_run = bool(notice.run_id)
         yield TimelineEvent(
             at=notice.sent_at or notice.claimed_at,
             source="notices",
             kind=notice.get_status_display(),
             summary=summary,
-            actor=_("system account (scheduled commands)"),
+            actor=_("system account (scheduled commands)") if from_run else "",
             purpose=notice.purpose,
-            channel="command",
+            channel="command" if from_run else "",
             extra={"template": notice.template, "status": notice.status},
         )

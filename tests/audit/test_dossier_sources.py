@@ -114,3 +114,21 @@ def test_licence_care_and_rights_history_is_masked_and_revealable(
     assert (row.action, row.fields, row.reference) == (
         "view", "subject", "Complaint C-7 about an invoice"
     )
+
+
+def test_single_messages_of_the_outbox_appear_without_a_run_sender(reviewer_client, customer):
+    from django.core.mail import EmailMessage
+
+    from notices.outbox import PASSWORD_RESET, outbox_send
+
+    outbox_send(
+        customer=customer,
+        template=PASSWORD_RESET,
+        purpose="",
+        message=EmailMessage("Đặt lại mật khẩu", "Liên kết bí mật", None, [customer.user.email]),
+    )
+    page = dossier(reviewer_client, customer)
+    [notice] = [e for e in page.context["events"] if e.source == "notices"]
+    assert (notice.actor, notice.channel, notice.purpose) == ("", "", "")
+    assert PASSWORD_RESET in notice.summary
+    assert "Liên kết bí mật" not in page.content.decode()
