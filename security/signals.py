@@ -3,6 +3,8 @@
 A login already gets a new session key (Django cycles it). When a user's staff, superuser or
 active flag, groups or permissions change, every session of that user ends, so new privileges
 always come with a new sign-in (and a new session key), and removed ones take effect at once.
+The same holds for every member of a group whose permissions or purposes change (a purpose's
+groups, from either side), or that is deleted.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ import time
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out
-from django.db.models.signals import m2m_changed, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_save
 from django.dispatch import receiver
+
+from consent.models import Purpose
 
 from . import services
 from .validators import is_staff_like, meets_staff_rules
@@ -80,12 +85,19 @@ def _connect() -> None:
 
     def _m2m(sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any,
              **kwargs: Any) -> None:
+        if action == "pre_clear" and reverse:  # group.user_set.clear(): remember who
+            lookup = "groups" if sender is user_model.groups.through else "user_permissions"
+            instance._security_cleared_users = list(
+                user_model._default_manager.filter(**{lookup: instance})
+                .values_list("pk", flat=True)
+            )
+            return
         if action not in ("post_add", "post_remove", "post_clear"):
             return
         if reverse:  # group.user_set.add(...): instance is the group
             user_ids = pk_set or []
             if action == "post_clear":
-                return  # the users are unknown after a clear from the group side
+                user_ids = getattr(instance, "_security_cleared_users", [])
         else:
             if action != "post_clear" and not pk_set:
                 return
@@ -97,6 +109,51 @@ def _connect() -> None:
                         dispatch_uid="security_groups_changed")
     m2m_changed.connect(_m2m, sender=user_model.user_permissions.through, weak=False,
                         dispatch_uid="security_permissions_changed")
+
+    def _end_group_members(group_ids: Any) -> None:
+        members = user_model._default_manager.filter(groups__in=list(group_ids)).distinct()
+        for user_id in members.values_list("pk", flat=True):
+            _end_sessions(user_id)
+
+    def _group_m2m(sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any,
+                   model: Any, group_side: bool, **kwargs: Any) -> None:
+        """``group_side``: whether the m2m's forward side is the group (group.permissions)."""
+        instance_is_group = group_side != reverse
+        if action == "pre_clear" and not instance_is_group:
+            # purpose.groups.clear(): the groups are unknown afterwards, so remember them now.
+            lookup = "permissions" if group_side else "purposes"
+            instance._security_cleared_groups = list(
+                Group.objects.filter(**{lookup: instance}).values_list("pk", flat=True)
+            )
+            return
+        if action not in ("post_add", "post_remove", "post_clear") or (
+            action != "post_clear" and not pk_set
+        ):
+            return
+        if instance_is_group:
+            group_ids = [instance.pk]
+        elif action == "post_clear":
+            group_ids = getattr(instance, "_security_cleared_groups", [])
+        else:
+            group_ids = pk_set or []
+        if group_ids:
+            _end_group_members(group_ids)
+
+    def _group_permissions(**kwargs: Any) -> None:
+        _group_m2m(group_side=True, **kwargs)
+
+    def _purpose_groups(**kwargs: Any) -> None:
+        _group_m2m(group_side=False, **kwargs)
+
+    def _group_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+        _end_group_members([instance.pk])
+
+    m2m_changed.connect(_group_permissions, sender=Group.permissions.through, weak=False,
+                        dispatch_uid="security_group_permissions_changed")
+    m2m_changed.connect(_purpose_groups, sender=Purpose.groups.through, weak=False,
+                        dispatch_uid="security_purpose_groups_changed")
+    pre_delete.connect(_group_deleted, sender=Group, weak=False,
+                       dispatch_uid="security_group_deleted")
 
 
 _connect()

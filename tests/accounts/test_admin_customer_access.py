@@ -114,11 +114,14 @@ def test_changelist_refused_with_purpose_user_lacks(client, lacking_purpose, cus
 
 
 def test_purpose_revoked_after_declaring_is_refused(client, with_purpose, customer):
-    # The purpose stops being granted to the user's groups (the user's own groups are unchanged,
-    # so the session lives on): the declaration made earlier no longer opens anything.
+    # The purpose stops being granted to the user's groups without a signal (a bulk delete on the
+    # through table, as a data migration might; through the ORM the session would end, see
+    # tests/security/test_sessions.py): the declaration made earlier no longer opens anything.
     from consent.models import Purpose
 
-    Purpose.objects.get(code="customer_care").groups.remove(*with_purpose.groups.all())
+    Purpose.groups.through.objects.filter(
+        purpose__code="customer_care", group__in=with_purpose.groups.all()
+    ).delete()
     response = client.get("/admin/accounts/customer/")
     assert response.status_code == 403
     assert rows(channel="admin") == [
@@ -217,6 +220,65 @@ def test_history_shows_field_diffs_purpose_reference_reason(client, with_purpose
     assert rows(channel="admin", action="history") == [
         allowed(with_purpose, customer, "history"),
     ]
+
+
+def _change_email(client, customer, new, reason):
+    url = f"/admin/accounts/customer/{customer.pk}/change/"
+    loaded = client.get(url).context["adminform"].form
+    response = client.post(
+        url,
+        {
+            "edit_version": loaded["edit_version"].value(),
+            "business_name": customer.business_name,
+            "contact_person": NAME,
+            "phone": "0912 345 678",
+            "email": new,
+            "change_reason": reason,
+        },
+    )
+    assert response.status_code == 302
+
+
+def history_rows(html):
+    body = html.split('<table id="change-history"', 1)[1].split("</tbody>", 1)[0]
+    return body.split("<tr>")[2:]  # after the header row
+
+
+def test_history_shows_the_logins_email_changes_among_the_customers_by_date(
+    client, with_purpose, customer
+):
+    old = customer.user.email
+    _change_email(client, customer, "moi.email@example.com", "Ticket 11")
+    customer.user.refresh_from_db()
+    _change_phone(client, customer)
+    html = client.get(
+        f"/admin/accounts/customer/{customer.pk}/history/", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    rows_on_page = history_rows(html)
+    # Newest first: the phone change, the email change (on the login), then signup (both).
+    assert len(rows_on_page) == 4
+    assert "+84912345679" in rows_on_page[0] and "(Login)" not in rows_on_page[0]
+    assert f"{old}&nbsp;&rarr;&nbsp;moi.email@example.com" in rows_on_page[1]
+    assert "Ticket 11" in rows_on_page[1] and "(Login)" in rows_on_page[1]
+    assert sorted(r.count("(Login)") for r in rows_on_page[2:]) == [0, 1]
+    # Rows of the login link to no past version of the customer.
+    assert "/history/" not in rows_on_page[1] and "/history/" in rows_on_page[0]
+    assert rows(channel="admin", action="history") == [
+        allowed(with_purpose, customer, "history"),
+    ]
+
+
+def test_history_masks_the_logins_email_changes_without_purpose(client, staff, customer, declare):
+    old = customer.user.email
+    declare(client, "customer_care", "T-1")
+    _change_email(client, customer, "moi.email@example.com", "Ticket 11")
+    client.post("/admin/purpose/end/")
+    before = len(rows())
+    html = client.get(f"/admin/accounts/customer/{customer.pk}/history/").content.decode()
+    assert old not in html and "moi.email@example.com" not in html
+    assert "c***@example.com&nbsp;&rarr;&nbsp;m***@example.com" in html
+    assert "Ticket 11" in html
+    assert len(rows()) == before
 
 
 def test_history_refused_with_purpose_user_lacks(client, lacking_purpose, customer):

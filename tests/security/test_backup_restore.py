@@ -12,6 +12,10 @@ from tests.factories import make_customer
 
 pytestmark = [
     pytest.mark.postgres,
+    # Skipped before any database set-up: a skipped serialized_rollback test still flushes the
+    # database without re-creating permissions, which the next transactional test then lacks.
+    pytest.mark.skipif(connection.vendor != "postgresql",
+                       reason="backup and restore are PostgreSQL's (set DATABASE_URL=postgres://...)"),
     # serialized_rollback: the flush after this test would otherwise drop the data that
     # migrations load (purposes, policy 1.0), which later tests rely on.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -20,8 +24,6 @@ pytestmark = [
 
 @pytest.fixture
 def postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("backup and restore are PostgreSQL's (set DATABASE_URL=postgres://...)")
     if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
         pytest.skip("pg_dump/pg_restore are not installed")
 

@@ -142,3 +142,85 @@ def test_staff_passwords_need_10_characters_customers_follow_the_default(custome
     assert "staff_password_too_short" in [e.code for e in error.value.error_list]
     password_validation.validate_password("Xy7#kq9!zW", staff)
     password_validation.validate_password("Xy7#kq9!z", customer.user)
+
+
+# -- a group's permissions or purposes change: every member signs in again -----------------------
+
+def _permission(codename):
+    from django.contrib.auth.models import Permission
+
+    return Permission.objects.get(codename=codename)
+
+
+def _purpose_not_granted_to(group):
+    from consent.models import Purpose
+
+    return Purpose.objects.exclude(groups=group).first()
+
+
+GROUP_CHANGES = {
+    "group.permissions.add": lambda g: g.permissions.add(_permission("change_group")),
+    "group.permissions.remove": lambda g: g.permissions.remove(g.permissions.first()),
+    "group.permissions.clear": lambda g: g.permissions.clear(),
+    "permission.group_set.add": lambda g: _permission("change_group").group_set.add(g),
+    "permission.group_set.clear": lambda g: g.permissions.first().group_set.clear(),
+    "purpose.groups.add": lambda g: _purpose_not_granted_to(g).groups.add(g),
+    "purpose.groups.remove": lambda g: g.purposes.first().groups.remove(g),
+    "purpose.groups.clear": lambda g: g.purposes.first().groups.clear(),
+    "group.purposes.add": lambda g: g.purposes.add(_purpose_not_granted_to(g)),
+    "group.purposes.set": lambda g: g.purposes.set([]),
+    "group.delete": lambda g: g.delete(),
+}
+
+
+@pytest.mark.parametrize("change", sorted(GROUP_CHANGES))
+def test_a_change_to_a_members_group_ends_the_members_sessions(client, support_user,
+                                                                superuser, change):
+    bystander = client.__class__()
+    bystander.force_login(superuser)  # in no group: keeps the session
+    client.force_login(support_user)
+    assert client.get("/admin/").status_code == 200
+    key = client.session.session_key
+    group = support_user.groups.get()
+    assert group.permissions.exists() and group.purposes.exists()
+    GROUP_CHANGES[change](group)
+    assert client.get("/admin/").status_code == 302
+    assert not _signed_in(client)
+    assert not UserSession.objects.filter(session_key=key).exists()
+    assert bystander.get("/admin/").status_code == 200
+
+
+def test_a_change_that_changes_nothing_keeps_the_sessions(client, support_user):
+    client.force_login(support_user)
+    client.get("/admin/")
+    group = support_user.groups.get()
+    group.permissions.add(group.permissions.first())  # already there
+    group.purposes.add(group.purposes.first())
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_group_clear_of_its_users_ends_their_sessions(client, support_user):
+    client.force_login(support_user)
+    client.get("/admin/")
+    support_user.groups.get().user_set.clear()
+    assert client.get("/admin/").status_code == 302
+
+
+def test_editing_a_groups_permissions_in_the_admin_ends_the_members_sessions(
+    client, superuser, support_user
+):
+    member = client.__class__()
+    member.force_login(support_user)
+    assert member.get("/admin/").status_code == 200
+    group = support_user.groups.get()
+    client.force_login(superuser)
+    url = reverse("admin:auth_group_change", args=[group.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data["permissions"] = [*data.get("permissions", []), _permission("change_group").pk]
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert member.get("/admin/").status_code == 302
+    assert client.get("/admin/").status_code == 200
