@@ -220,6 +220,10 @@ RENEWAL_NOTICE_DAYS = env.list("RENEWAL_NOTICE_DAYS", cast=int, default=[30, 7, 
 NOTICES_BATCH_SIZE = env.int("NOTICES_BATCH_SIZE", default=2000)
 # A notice claimed but not marked sent or failed for this long belongs to a crashed run: retried.
 NOTICES_STALE_CLAIM_MINUTES = env.int("NOTICES_STALE_CLAIM_MINUTES", default=30)
+# Sent notices are marked (with their access-log rows) in a short commit every this many messages
+# or seconds, whichever comes first: a run killed outright re-sends at most one such sub-batch.
+NOTICES_MARK_EVERY = env.int("NOTICES_MARK_EVERY", default=20)
+NOTICES_MARK_SECONDS = env.float("NOTICES_MARK_SECONDS", default=1.0)
 # Complaints: acknowledge within this many working days, resolve within this many calendar days.
 CARE_COMPLAINT_ACK_WORKING_DAYS = env.int("CARE_COMPLAINT_ACK_WORKING_DAYS", default=2)
 CARE_COMPLAINT_RESOLVE_DAYS = env.int("CARE_COMPLAINT_RESOLVE_DAYS", default=15)
@@ -311,6 +315,9 @@ AXES_CLIENT_IP_CALLABLE = "consent.middleware.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
 AXES_USERNAME_CALLABLE = "security.backends.lockout_username"
 AXES_VERBOSE = False
+# No admin pages for the lockout records: they list customers' emails and addresses with no
+# declared purpose and no access-log row. Unlock with `manage.py axes_reset_username <email>`.
+AXES_ENABLE_ADMIN = False
 
 # Rate limits on POSTs per client IP: (name, path regex, requests, seconds). Password-reset paths
 # are matched by pattern so the customer and admin reset pages are covered wherever they live.

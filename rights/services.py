@@ -259,12 +259,18 @@ def breach_notify_customers(*, breach: Breach, actor: Any) -> BreachNotifyOutcom
             BreachNotification.objects.create(breach=breach, customer=customer, notified_by=actor)
             sent.append(customer)
     if sent:
-        access.access_record(
-            subjects=sent,
-            action=access.Action.NOTIFY,
-            fields=("email",),
-            purpose=BREACH_NOTIFY_PURPOSE,
-        )
+        # The rows name the breach they serve, whatever reference the reviewer had declared.
+        ctx = require_context()
+        declared, ctx.reference = ctx.reference, f"breach #{breach.pk}"
+        try:
+            access.access_record(
+                subjects=sent,
+                action=access.Action.NOTIFY,
+                fields=("email",),
+                purpose=BREACH_NOTIFY_PURPOSE,
+            )
+        finally:
+            ctx.reference = declared
     return BreachNotifyOutcome(
         notified=len(sent),
         skipped_closed=len(pending) - len(reachable),

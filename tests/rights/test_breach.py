@@ -78,15 +78,17 @@ def test_notifying_affected_customers_emails_each_once_and_logs_under_complaints
     first = make_customer(email="a@example.com")
     second = make_customer(email="b@example.com", language="en")
     breach = record(reviewer, hours_ago=1, affected=[first, second])
-    with access_context(actor=reviewer, channel=Channel.ADMIN):
+    with access_context(actor=reviewer, channel=Channel.ADMIN, reference="INV-7") as ctx:
         assert services.breach_notify_customers(breach=breach, actor=reviewer).notified == 2
         assert services.breach_notify_customers(breach=breach, actor=reviewer).notified == 0
+        assert ctx.reference == "INV-7"  # the declared reference is back afterwards
     assert sorted(m.to[0] for m in mail.outbox) == ["a@example.com", "b@example.com"]
     english = next(m for m in mail.outbox if m.to == ["b@example.com"])
     assert "personal-data breach" in english.subject
     assert BreachNotification.objects.filter(breach=breach).count() == 2
     assert sorted(rows(action="notify")) == sorted(
-        (reviewer.pk, c.pk, "complaints", "", "notify", "email", "admin", "allowed")
+        (reviewer.pk, c.pk, "complaints", f"breach #{breach.pk}", "notify", "email", "admin",
+         "allowed")
         for c in (first, second)
     )
 
