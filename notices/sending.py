@@ -198,12 +198,12 @@ def _insert_claims(claims: list[dict[str, Any]]) -> None:
 
 def mark_every() -> int:
     """Return how many sent messages a sub-batch mark covers at most (``NOTICES_MARK_EVERY``)."""
-    return max(1, int(getattr(settings, "NOTICES_MARK_EVERY", 20)))
+    return max(1, settings.NOTICES_MARK_EVERY)
 
 
 def mark_seconds() -> float:
     """Return the longest time a sent message waits for its mark (``NOTICES_MARK_SECONDS``)."""
-    return float(getattr(settings, "NOTICES_MARK_SECONDS", 1.0))
+    return settings.NOTICES_MARK_SECONDS
 
 
 class _Marks:
