@@ -9,7 +9,8 @@ class SecurityConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib import admin
 
-        from . import signals  # noqa: F401  (connects the session and privilege handlers)
+        # Registers the deploy checks; connects the session and privilege handlers.
+        from . import checks, signals  # noqa: F401
         from .forms import StaffLoginForm
 
         # The admin's own login asks for the one-time code as well as the password.

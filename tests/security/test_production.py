@@ -24,6 +24,7 @@ def _production_env() -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "portal.excelcrm.example",
         "DATABASE_URL": "sqlite:////tmp/excelcrm-deploy-check.sqlite3",
+        "CACHE_URL": "redis://127.0.0.1:6379/1",  # as in production (README) and CI
     })
     return env
 
@@ -35,6 +36,38 @@ def test_check_deploy_reports_no_warning_with_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "WARNINGS" not in result.stderr + result.stdout
+
+
+def _deploy_check(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_check_deploy_warns_when_rate_limits_would_count_per_process():
+    env = {key: value for key, value in _production_env().items() if key != "CACHE_URL"}
+    result = _deploy_check(env)
+    assert result.returncode != 0
+    assert "excelcrm.W001" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(("debug", "backend", "warned"), [
+    (False, "django.core.cache.backends.locmem.LocMemCache", True),
+    (False, "django.core.cache.backends.dummy.DummyCache", True),
+    (False, "django.core.cache.backends.redis.RedisCache", False),
+    (True, "django.core.cache.backends.locmem.LocMemCache", False),
+])
+def test_shared_cache_check(settings, debug, backend, warned):
+    from django.core.checks import registry
+
+    from security.checks import check_shared_cache
+
+    settings.DEBUG = debug
+    settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": "redis://127.0.0.1:6379/1"}}
+    assert bool(check_shared_cache()) == warned
+    assert check_shared_cache in registry.registry.get_checks(include_deployment_checks=True)
+    assert check_shared_cache not in registry.registry.get_checks()  # a deploy check only
 
 
 def test_production_settings_are_secure_by_default():
