@@ -109,6 +109,8 @@ class CustomerAdmin(OptimisticLockAdminMixin, PersonalDataAdminMixin, SimpleHist
     subject_path = "pk"
     autocomplete_display = ("business_name", "contact_person")
     export_fields = CUSTOMER_EXPORT_FIELDS
+    # The email lives on the login: its changes belong on the customer's history page too.
+    history_related = ("user",)
 
     list_display = ["business_name", "contact_person", "phone", "email", "created_at"]
     list_select_related = ["user"]

@@ -224,6 +224,10 @@ class PersonalDataAdminMixin:
         ``{purpose code: (field, ...)}``: the columns the CSV/XLSX export gives under each purpose
         (only what that purpose needs). Empty: no export actions. A purpose not in the map cannot
         export.
+    ``history_related``
+        Paths from an object to related objects with history whose rows its history page shows
+        among its own, by date, masked and logged alike (a customer's ``user``: the email lives
+        on the login).
 
     The mixin also adds the required "reason for this change" (``ReasonFormMixin``) to the change
     form and copies it into the access context, from which the history row takes it.
@@ -236,6 +240,7 @@ class PersonalDataAdminMixin:
     title_field: ClassVar[str | None] = None
     autocomplete_display: ClassVar[Sequence[str] | None] = None
     export_fields: ClassVar[dict[str, Sequence[str]]] = {}
+    history_related: ClassVar[Sequence[str]] = ()
 
     show_full_result_count = False
     # With SimpleHistoryAdmin: field-level diffs plus purpose, reference, reason and channel.
@@ -734,11 +739,66 @@ class PersonalDataAdminMixin:
     # -- history -------------------------------------------------------------------------------
 
     def get_historical_record_context_helper(self, request: HttpRequest, historical_record: Any):
+        """Return the diff formatter of one history row: masking without an allowed purpose."""
+        model = getattr(historical_record, "instance_type", self.model)
         if self.purpose_state(request) == ALLOWED or self.subject_id(historical_record) is None:
-            return super().get_historical_record_context_helper(request, historical_record)
+            return HistoricalRecordContextHelper(model, historical_record)
         return _MaskingHistoryHelper(
-            self.model, historical_record, masked={leaf(f) for f in self.personal_fields}
+            model, historical_record, masked={leaf(f) for f in self.personal_fields}
         )
+
+    def get_history_queryset(
+        self, request: HttpRequest, history_manager: Any, pk_name: str, object_id: Any
+    ) -> Any:
+        """Return the object's history rows, and those of its ``history_related``, newest first.
+
+        Merged rows come as a list; each carries ``history_previous`` (the older row of the same
+        object, to diff against) and related ones ``history_source`` (what they belong to).
+        """
+        records = super().get_history_queryset(request, history_manager, pk_name, object_id)
+        if not self.history_related:
+            return records
+        obj = self.model._default_manager.filter(pk=object_id).first()
+        if obj is None:  # deleted: its own rows only
+            return records
+        tracks = [list(records)]
+        for path in self.history_related:
+            related = resolve(obj, path)
+            opts = getattr(related, "_meta", None)
+            manager_name = getattr(opts, "simple_history_manager_attribute", None)
+            if not manager_name:
+                continue
+            rows = list(getattr(related, manager_name).select_related("history_user"))
+            for record in rows:
+                record.history_source = self.field_label(path)
+            tracks.append(rows)
+        for track in tracks:
+            for newer, older in zip(track, [*track[1:], None], strict=True):
+                newer.history_previous = older
+        return sorted(
+            (record for track in tracks for record in track),
+            key=lambda record: record.history_date,
+            reverse=True,
+        )
+
+    def set_history_delta_changes(
+        self, request: HttpRequest, historical_records: Any, foreign_keys_are_objs: bool = True
+    ) -> None:
+        """Give each row its field-level changes against the older row of the same object."""
+        records = list(historical_records)
+        if not any(hasattr(record, "history_previous") for record in records):
+            return super().set_history_delta_changes(
+                request, records, foreign_keys_are_objs=foreign_keys_are_objs
+            )
+        for record in records:
+            if record.history_previous is None:
+                continue
+            delta = record.diff_against(
+                record.history_previous, foreign_keys_are_objs=foreign_keys_are_objs
+            )
+            helper = self.get_historical_record_context_helper(request, record)
+            record.history_delta_changes = helper.context_for_delta_changes(delta)
+        return None
 
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: Any = None
@@ -861,11 +921,49 @@ class PersonalDataAdminMixin:
     # -- exports -------------------------------------------------------------------------------
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        """Return the list's actions; deleting selected rows only under an allowed purpose.
+
+        Django's ``delete_selected`` shows every selected row's name and deletes them: without
+        a purpose it is not offered (a forged POST finds no such action), under one it is
+        wrapped to refuse vetoed customers and to log a ``delete`` row per customer.
+        """
         actions = super().get_actions(request)
         if not self.export_fields:
             actions.pop("export_csv", None)
             actions.pop("export_xlsx", None)
+        if "delete_selected" in actions:
+            if self.purpose_state(request) != ALLOWED:
+                del actions["delete_selected"]
+            else:
+                func, name, description = actions["delete_selected"]
+                actions["delete_selected"] = (self._logged_delete(func), name, description)
         return actions
+
+    def _logged_delete(self, delete_selected: Callable[..., Any]) -> Callable[..., Any]:
+        def action(modeladmin: Any, request: HttpRequest, queryset: Any) -> Any:
+            objs = list(queryset)
+            vetoed = self.vetoed_ids(request, self.subject_ids(objs))
+            if vetoed:
+                return self.purpose_refused(
+                    request,
+                    action=access.Action.DELETE,
+                    subjects=sorted(vetoed),
+                    reason=_(
+                        "This customer has restricted the processing of their data: it may be "
+                        "used only to resolve complaints and questions."
+                    ),
+                )
+            shown = [leaf(self.title_field)] if self.title_field else []
+            self.log_access(request, objs, action=access.Action.DELETE, fields=shown, always=True)
+            return delete_selected(modeladmin, request, queryset)
+
+        return action
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        """Delete the selected rows: refused for customers' data without an allowed purpose."""
+        if self.purpose_state(request) != ALLOWED and self.subject_ids(queryset):
+            raise PermissionDenied(_("Declare a purpose before deleting personal data."))
+        super().delete_queryset(request, queryset)
 
     def export_columns(self, request: HttpRequest) -> list[str] | None:
         """Return the columns the declared purpose may export, or None (refused, with a message)."""

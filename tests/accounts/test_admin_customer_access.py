@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from openpyxl import load_workbook
 
+from accounts.models import Customer
 from tests.accesslog import force_declaration, rows
 from tests.factories import make_customer
 
@@ -324,6 +325,56 @@ def test_delete_page_refused_with_purpose_user_lacks(client, may_delete, custome
     response = client.get(f"/admin/accounts/customer/{customer.pk}/delete/")
     assert response.status_code == 403
     assert rows(channel="admin") == [denied(may_delete, customer.pk, "delete")]
+
+
+def test_delete_selected_is_not_offered_without_purpose(client, may_delete, customer):
+    response = client.get("/admin/accounts/customer/")
+    choices = [value for value, _ in response.context["action_form"].fields["action"].choices]
+    assert "delete_selected" not in choices
+    response = client.post(
+        "/admin/accounts/customer/",
+        {"action": "delete_selected", "_selected_action": [customer.pk]},
+    )
+    assert response.status_code == 302  # "no action selected": nothing shown, nothing deleted
+    assert Customer.objects.filter(pk=customer.pk).exists()
+    assert rows(channel="admin") == []
+
+
+def test_delete_selected_with_purpose_is_logged(client, may_delete, declare, customer):
+    declare(client, "customer_care", "T-1")
+    response = client.post(
+        "/admin/accounts/customer/",
+        {"action": "delete_selected", "_selected_action": [customer.pk]},
+    )
+    assert response.status_code == 200  # the confirmation page (consent records protect it)
+    assert rows(channel="admin", action="delete") == [
+        allowed(may_delete, customer, "delete", fields="")
+    ]
+
+
+def test_delete_selected_refused_with_purpose_user_lacks(client, may_delete, customer):
+    force_declaration(client, "licensing")
+    response = client.post(
+        "/admin/accounts/customer/",
+        {"action": "delete_selected", "_selected_action": [customer.pk]},
+    )
+    assert response.status_code == 403
+    assert rows(channel="admin") == [denied(may_delete, customer.pk, "change")]
+
+
+def test_deleting_a_queryset_without_purpose_is_refused(may_delete, customer):
+    from django.contrib import admin
+    from django.core.exceptions import PermissionDenied
+    from django.test import RequestFactory
+
+    from consent.context import AccessContext, Channel
+
+    request = RequestFactory().post("/admin/accounts/customer/")
+    request.user = may_delete
+    request.access_context = AccessContext(actor=may_delete, channel=Channel.ADMIN)
+    with pytest.raises(PermissionDenied):
+        admin.site._registry[Customer].delete_queryset(request, Customer.objects.all())
+    assert Customer.objects.filter(pk=customer.pk).exists()
 
 
 # -- search ------------------------------------------------------------------------------------

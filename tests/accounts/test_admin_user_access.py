@@ -151,3 +151,22 @@ def test_autocomplete_refused_with_purpose_user_lacks(client, staff, login):
     response = client.get("/admin/autocomplete/", {**USER_FIELD, "term": "hoa.sen"})
     assert response.status_code == 403
     assert rows(channel="admin") == [denied(staff, None, "search")]
+
+
+def test_delete_selected_without_purpose_shows_and_deletes_nothing(client, staff, login):
+    response = client.post(
+        "/admin/accounts/user/",
+        {"action": "delete_selected", "_selected_action": [login.pk]},
+        follow=True,
+    )
+    assert EMAIL not in response.content.decode()
+    assert rows(channel="admin") == []
+
+
+def test_delete_selected_with_purpose_is_logged(client, staff, login, declare):
+    declare(client, "customer_care")
+    response = client.post(
+        "/admin/accounts/user/", {"action": "delete_selected", "_selected_action": [login.pk]}
+    )
+    assert response.status_code == 200  # "cannot delete": its customer account protects it
+    assert rows(channel="admin", action="delete") == [allowed(staff, login, "delete")]
