@@ -44,3 +44,10 @@ def test_posting_it_switches_the_admin_to_english(client, support_user):
     assert response.status_code == 302 and response["Location"] == "/admin/accounts/customer/"
     page = client.get("/admin/accounts/customer/").content.decode()
     assert '<html lang="en"' in page
+
+
+def test_every_admin_page_carries_the_switcher_the_sign_in_page_too(client, support_user):
+    assert 'id="admin-language"' in client.get("/admin/login/").content.decode()
+    client.force_login(support_user)
+    for url in ("/admin/", "/admin/accounts/customer/", "/admin/purpose/"):
+        assert 'id="admin-language"' in client.get(url).content.decode(), url
