@@ -45,6 +45,8 @@ def main() -> None:
     call_command("migrate", verbosity=0)
 
     from accounts.models import Customer, User
+    from consent.context import Channel, access_context
+    from consent.history import bulk_create_tracked
     from consent.models import AccessLog
     from licensing.models import Licence, Plan
     from notices.models import Notice
@@ -63,29 +65,32 @@ def main() -> None:
     if need > 0:
         start = User.objects.count()
         batch = 5000
-        for offset in range(0, need, batch):
-            n = min(batch, need - offset)
-            users = User.objects.bulk_create(
-                [
-                    User(email=f"bench{start + offset + i}@example.com",
-                         password="!", language="en" if i % 3 == 0 else "vi")
-                    for i in range(n)
-                ]
-            )
-            customers = Customer.objects.bulk_create(
-                [
-                    Customer(user=u, business_name=f"Công ty {u.pk}", contact_person="Nguyễn Văn A",
-                             phone="+84912345678")
-                    for u in users
-                ]
-            )
-            Licence.objects.bulk_create(
-                [
-                    Licence(customer=c, plan=plan, seats=5, expires_on=expires,
-                            starts_on=expires - datetime.timedelta(days=364))
-                    for c in customers
-                ]
-            )
+        # Through the tracked path (history rows with the context): plain bulk_create raises
+        # on personal-data models.
+        with access_context(actor=None, channel=Channel.COMMAND, reason="bench set-up"):
+            for offset in range(0, need, batch):
+                n = min(batch, need - offset)
+                users = bulk_create_tracked(
+                    [
+                        User(email=f"bench{start + offset + i}@example.com",
+                             password="!", language="en" if i % 3 == 0 else "vi")
+                        for i in range(n)
+                    ]
+                )
+                customers = bulk_create_tracked(
+                    [
+                        Customer(user=u, business_name=f"Công ty {u.pk}",
+                                 contact_person="Nguyễn Văn A", phone="+84912345678")
+                        for u in users
+                    ]
+                )
+                bulk_create_tracked(
+                    [
+                        Licence(customer=c, plan=plan, seats=5, expires_on=expires,
+                                starts_on=expires - datetime.timedelta(days=364))
+                        for c in customers
+                    ]
+                )
         print(f"set-up: {need} customers and licences in {time.perf_counter() - t0:.1f} s")
     Notice.objects.filter(licence__plan=plan).delete()
     logs_before = AccessLog.objects.filter(action="notify").count()

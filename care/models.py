@@ -8,10 +8,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consent.history import PersonalHistory, TrackedModel
+from consent.history import PersonalHistory, TrackedModel, TrackedQuerySet
 
 
-class CareRequestQuerySet(models.QuerySet):
+class CareRequestQuerySet(TrackedQuerySet):
     def open(self) -> CareRequestQuerySet:
         return self.filter(status__in=[CareRequest.Status.NEW, CareRequest.Status.IN_PROGRESS])
 
