@@ -14,7 +14,7 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.core.mail import EmailMultiAlternatives
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import reverse, reverse_lazy
@@ -400,7 +400,8 @@ def policy_accept(request: HttpRequest) -> HttpResponse:
                         _("Your request #%(id)s to close your account was withdrawn.")
                         % {"id": withdrawn.pk},
                     )
-                return redirect(next_url or "accounts:home")
+                # A URL, never a view name: redirect("0") would look up a view called "0".
+                return HttpResponseRedirect(next_url or reverse("accounts:home"))
             if not request_open_of_kind(customer=customer, kind=DataSubjectRequest.Kind.CLOSURE):
                 request_file(
                     customer=customer,
