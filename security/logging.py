@@ -62,7 +62,9 @@ def _json_strings(request: Any) -> set[str]:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return set()
-    if not 0 < length <= settings.DEVICES_API_MAX_BODY_BYTES:
+    limit = min(settings.DEVICES_API_MAX_BODY_BYTES,
+                settings.DATA_UPLOAD_MAX_MEMORY_SIZE or settings.DEVICES_API_MAX_BODY_BYTES)
+    if not 0 < length <= limit:
         return set()
     try:
         document = json.loads(request.body)
