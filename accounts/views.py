@@ -11,9 +11,10 @@ from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordResetForm
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.paginator import Paginator
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
@@ -56,8 +57,8 @@ from .forms import (
     SignupForm,
     UpdateNoticesForm,
 )
-from .models import Customer, User
-from .selectors import customer_get_own
+from .models import Customer
+from .selectors import customer_get_own, email_in_use
 from .services import customer_register, customer_update
 
 # The one purpose a customer may switch off; the other four deliver the contracted service.
@@ -288,12 +289,18 @@ def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
             _("This confirmation link is invalid, expired or already used. Ask for a new one."),
         )
         return redirect("accounts:correct")
-    if User.objects.filter(email__iexact=new_email).exclude(pk=request.user.pk).exists():
-        messages.error(request, _("This email cannot be used. Choose another one."))
+    taken = _("This email cannot be used. Choose another one.")
+    if email_in_use(new_email, exclude_user_id=request.user.pk):
+        messages.error(request, taken)
         return redirect("accounts:correct")
     customer = customer_own(user=request.user)
     request.access_context.reason = "email change confirmed by the customer"
-    customer_update(customer=customer, email=new_email)
+    try:
+        customer_update(customer=customer, email=new_email)
+    except (ValidationError, IntegrityError):
+        # Taken by another login between the check and the save: the constraint decides.
+        messages.error(request, taken)
+        return redirect("accounts:correct")
     # The login's email changed: keep the customer signed in on this device.
     update_session_auth_hash(request, customer.user)
     messages.success(request, _("Your email is now %(email)s.") % {"email": new_email})

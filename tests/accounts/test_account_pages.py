@@ -355,3 +355,16 @@ def test_email_change_says_so_when_the_link_could_not_be_sent(
     assert "email" in page.context["email_form"].errors
     assert not any("moi@example.com" in str(m) for m in page.context["messages"])
     assert customer.notices.filter(status="failed").count() == 1
+
+
+def test_email_link_taken_between_the_check_and_the_save_is_refused_not_a_500(
+    customer_client, customer, monkeypatch
+):
+    customer_client.post(reverse("accounts:correct"), {"change_email": "1", "email": "z@ex.com"})
+    factories.make_customer(email="z@ex.com")
+    path = re.search(r"(/account/email/confirm/\S+/)", mail.outbox[-1].body).group(1)
+    # The other login takes the address after the view's check: the database decides.
+    monkeypatch.setattr("accounts.views.email_in_use", lambda *args, **kwargs: False)
+    response = customer_client.get(path)
+    assert response.status_code == 302
+    assert User.objects.get(pk=customer.user_id).email == customer.user.email
