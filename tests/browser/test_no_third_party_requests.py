@@ -10,10 +10,9 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests.browser.helpers import staff_sign_in
 from tests.factories import PASSWORD, make_customer, make_staff
-from tests.security.helpers import totp_code
 
 pytestmark = [
     pytest.mark.browser,
@@ -45,28 +44,32 @@ def test_pages_request_only_the_portal_and_break_no_csp(live_server, settings, b
     settings.RATE_LIMITS = []
     customer = make_customer(email="browser@example.com")
     staff = make_staff(email="browser-admin@excelcrm.example", superuser=True)
-    device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
     newcomer = make_staff(email="newcomer@excelcrm.example")
     reviewer = make_staff(email="browser-reviewer@excelcrm.example", role="Compliance reviewer")
-    reviewer_device = TOTPDevice.objects.create(user=reviewer, name="phone", confirmed=True)
     care_request = _care_request_with_a_thread(customer, staff)
     own_host = urlparse(live_server.url).netloc
     foreign: list[str] = []
     violations: list[str] = []
     visited: list[str] = []
 
-    context = browser.new_context()
-    page = context.new_page()
+    contexts = []
 
     def on_request(request):
         url = urlparse(request.url)
         if url.scheme in ("http", "https", "ws", "wss") and url.netloc != own_host:
             foreign.append(request.url)
 
-    page.on("request", on_request)
-    page.on("console", lambda msg: violations.append(f"{visited[-1:]}: {msg.text}")
-            if "Content Security Policy" in msg.text or "Refused to" in msg.text else None)
-    page.on("pageerror", lambda error: violations.append(str(error)))
+    def watched_page():
+        """A page in a fresh browser context whose requests, CSP reports and errors are kept."""
+        contexts.append(browser.new_context())
+        new = contexts[-1].new_page()
+        new.on("request", on_request)
+        new.on("console", lambda msg: violations.append(f"{visited[-1:]}: {msg.text}")
+               if "Content Security Policy" in msg.text or "Refused to" in msg.text else None)
+        new.on("pageerror", lambda error: violations.append(str(error)))
+        return new
+
+    page = watched_page()
 
     def visit(path: str) -> None:
         visited.append(path)  # first, so that messages while it loads name this page
@@ -85,18 +88,9 @@ def test_pages_request_only_the_portal_and_break_no_csp(live_server, settings, b
     assert "browser@example.com" in page.content()
 
     # Staff: password + one-time code, then the admin pages with their scripts.
-    staff_context = browser.new_context()
-    admin = staff_context.new_page()
-    admin.on("request", on_request)
-    admin.on("console", lambda msg: violations.append(f"{visited[-1:]}: {msg.text}")
-             if "Content Security Policy" in msg.text or "Refused to" in msg.text else None)
-    admin.on("pageerror", lambda error: violations.append(str(error)))
-    page = admin
+    page = admin = watched_page()
     visit("/admin/login/")
-    admin.fill("#id_username", staff.email)
-    admin.fill("#id_password", PASSWORD)
-    admin.fill("#id_otp_token", totp_code(device))
-    admin.click("input[type=submit]")
+    staff_sign_in(admin, staff)
     admin.wait_for_url("**/admin/")
     for path in ("/admin/", "/admin/accounts/customer/",
                  f"/admin/accounts/customer/{customer.pk}/change/",
@@ -115,17 +109,9 @@ def test_pages_request_only_the_portal_and_break_no_csp(live_server, settings, b
     assert admin.locator("strong.overdue").count() == 1
 
     # A compliance reviewer: password + one-time code, then the audit pages.
-    audit_context = browser.new_context()
-    page = audit_context.new_page()
-    page.on("request", on_request)
-    page.on("console", lambda msg: violations.append(f"{visited[-1:]}: {msg.text}")
-            if "Content Security Policy" in msg.text or "Refused to" in msg.text else None)
-    page.on("pageerror", lambda error: violations.append(str(error)))
+    page = watched_page()
     visit("/admin/login/?next=/audit/")
-    page.fill("#id_username", reviewer.email)
-    page.fill("#id_password", PASSWORD)
-    page.fill("#id_otp_token", totp_code(reviewer_device))
-    page.click("input[type=submit]")
+    staff_sign_in(page, reviewer)
     page.wait_for_url("**/audit/")
     for path in ("/audit/", f"/audit/access/?customer={customer.pk}",
                  f"/audit/customers/{customer.pk}/", "/audit/reports/", "/audit/integrity/",
@@ -133,19 +119,15 @@ def test_pages_request_only_the_portal_and_break_no_csp(live_server, settings, b
         visit(path)
 
     # Enrolment: the QR code is drawn by the portal itself.
-    enrol_context = browser.new_context()
-    page = enrol_context.new_page()
-    page.on("request", on_request)
-    page.on("console", lambda msg: violations.append(f"{visited[-1:]}: {msg.text}")
-            if "Content Security Policy" in msg.text or "Refused to" in msg.text else None)
+    page = watched_page()
     visit("/admin/login/")
     page.fill("#id_username", newcomer.email)
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_url("**/security/two-factor/enrol/**")
     assert page.locator("img.qr").evaluate("img => img.naturalWidth") > 0
-    for ctx in (context, staff_context, audit_context, enrol_context):
-        ctx.close()
+    for context in contexts:
+        context.close()
 
     assert len(visited) >= 19
     assert foreign == [], f"requests to other hosts: {foreign}"
