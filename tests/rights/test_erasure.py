@@ -20,6 +20,7 @@ from rights import services
 from rights.erasure import customer_erase, erased_email
 from rights.models import DataSubjectRequest, ErasureRecord
 from tests.factories import PASSWORD, make_customer
+from tests.rights.backups import backup, restore
 
 pytestmark = pytest.mark.django_db
 
@@ -298,23 +299,12 @@ def test_completing_other_kinds_erases_nothing(support_user, customer):
 @pytest.mark.django_db(transaction=True)
 def test_replay_erasures_after_restoring_an_older_backup(tmp_path, reviewer, support_user):
     customer, keep, request = build_history(support_user)
-    backup = tmp_path / "backup.json"
-    call_command(
-        "dumpdata",
-        "--natural-foreign",
-        "--exclude=contenttypes",
-        "--exclude=auth.permission",
-        "--exclude=sessions",
-        "--exclude=audit",  # evidence tables: the restore keeps them (append-only)
-        output=str(backup),
-        verbosity=0,
-    )
+    dump = tmp_path / "backup.json"
+    backup(dump)
     complete_erasure(request, support_user)
     assert leftovers(OLD_VALUES) == []
 
-    # Restore the older copy: empty database, load the backup (the ledger file survives).
-    call_command("flush", interactive=False, verbosity=0)
-    call_command("loaddata", str(backup), verbosity=0)
+    restore(dump)  # the older copy; the ledger file survives
     assert leftovers(OLD_VALUES) != []
     assert not ErasureRecord.objects.exists()
 

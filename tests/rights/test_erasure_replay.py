@@ -15,26 +15,9 @@ from rights import services
 from rights.erasure import customer_erase, erased_email
 from rights.models import ErasureRecord
 from tests.factories import make_customer
+from tests.rights.backups import backup, restore
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def backup(path):
-    call_command(
-        "dumpdata",
-        "--natural-foreign",
-        "--exclude=contenttypes",
-        "--exclude=auth.permission",
-        "--exclude=sessions",
-        "--exclude=audit",  # evidence tables: the restore keeps them (append-only)
-        output=str(path),
-        verbosity=0,
-    )
-
-
-def restore(path):
-    call_command("flush", interactive=False, verbosity=0)
-    call_command("loaddata", str(path), verbosity=0)
 
 
 def erase_through_a_request(customer, staff):
