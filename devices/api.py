@@ -21,11 +21,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from rights.selectors import customer_needs_policy_acceptance
+
 from . import selectors, services, validation
 from .features import features_off
-from .models import Device, PermissionName
+from .models import PERMISSION_NAMES, Device
 from .openapi import openapi_document
-from .problems import Problem, not_found, unauthorized
+from .problems import Problem, not_found, policy_acceptance_required, unauthorized
 
 MAX_ID = 2**63 - 1
 
@@ -44,11 +46,13 @@ def _bearer(request: HttpRequest) -> str:
     return raw.strip()
 
 
-def _authenticate(request: HttpRequest) -> Any:
+def _authenticate(request: HttpRequest, *, gate: bool) -> Any:
     token = selectors.api_token_get_valid(raw=_bearer(request))
     customer = getattr(token.user, "customer", None) if token else None
     if token is None or customer is None:
         raise unauthorized(_("The token is unknown, expired or revoked: request a new one."))
+    if gate and customer_needs_policy_acceptance(customer_id=customer.pk):
+        raise policy_acceptance_required(request)
     # Token calls carry no session: the token's user is the actor (self-access, no purpose).
     request.access_context.actor = token.user
     request.api_token = token
@@ -59,17 +63,20 @@ def _authenticate(request: HttpRequest) -> Any:
 def _authenticate_with_device(request: HttpRequest, device_id: int) -> None:
     """Authenticate and load the URL's device with its permissions, in one query when it can.
 
-    The app's hot path (a device that has reported before, with a valid token): one query. Any
-    other case falls back to the token lookup (401) and the device lookup (404).
+    The app's hot path (a device that has reported before, with a valid token): one query, the
+    policy gate included. Any other case falls back to the token lookup (401), the policy gate
+    (403) and the device lookup (404).
     """
     raw = _bearer(request)
     device = None
     if device_id <= MAX_ID:
         device = selectors.device_find_by_token(raw=raw, device_id=device_id)
     if device is None:
-        _authenticate(request)
+        _authenticate(request, gate=True)
         request.device = _own_device(request, device_id, log=False)
         return
+    if device.customer.policy_pending:
+        raise policy_acceptance_required(request)
     request.access_context.actor = device.customer.user
     request.customer = device.customer
     request.device = device
@@ -89,11 +96,18 @@ def _commit_asynchronously() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def endpoint(methods: dict[str, bool | str], *, async_commit: tuple[str, ...] = ()) -> Callable:
+def endpoint(
+    methods: dict[str, bool | str],
+    *,
+    async_commit: tuple[str, ...] = (),
+    ungated: tuple[str, ...] = (),
+) -> Callable:
     """Wrap an API view; ``methods`` maps each allowed method to what it needs.
 
     False: nothing; True: a valid token; ``"device"``: a valid token and the customer's device
-    named by the URL's ``device_id`` (set as ``request.device``).
+    named by the URL's ``device_id`` (set as ``request.device``). A customer who must accept a
+    newer policy version is refused (403, ``policy_acceptance_required``) except for the methods
+    named in ``ungated``.
 
     ``async_commit`` names the methods whose transaction may commit asynchronously.
     """
@@ -115,7 +129,7 @@ def endpoint(methods: dict[str, bool | str], *, async_commit: tuple[str, ...] = 
                 if needs == "device":
                     _authenticate_with_device(request, kwargs["device_id"])
                 elif needs:
-                    _authenticate(request)
+                    _authenticate(request, gate=request.method not in ungated)
                 if request.method in async_commit:
                     _commit_asynchronously()
                 return view(request, *args, **kwargs)
@@ -153,7 +167,7 @@ def device_json(device: Device) -> dict[str, Any]:
 def permissions_json(device: Device) -> dict[str, Any]:
     stored = {p.name: p for p in device.permissions.all()}
     permissions = {}
-    for name in PermissionName.values:
+    for name in PERMISSION_NAMES:
         perm = stored.get(name)
         permissions[name] = {
             "state": perm.state if perm else "not_asked",
@@ -180,7 +194,8 @@ def _json(data: dict[str, Any], status: int = 200) -> JsonResponse:
     return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
 
 
-@endpoint({"POST": False, "DELETE": True})
+# Signing the app out (revoking the token in use) stays possible with a policy pending.
+@endpoint({"POST": False, "DELETE": True}, ungated=("DELETE",))
 def token(request: HttpRequest) -> HttpResponse:
     """POST: exchange email and password for a bearer token. DELETE: revoke the token in use."""
     if request.method == "DELETE":

@@ -41,6 +41,14 @@ class ObservationSource(models.TextChoices):
     OS_SETTINGS = "os_settings", _("changed in the phone's settings")
 
 
+# The choices' values, computed once: ``Choices.values`` builds its list anew on every access,
+# and the app's hot path reads them for every report.
+PERMISSION_NAMES = tuple(PermissionName.values)
+PERMISSION_STATES = tuple(PermissionState.values)
+OBSERVATION_SOURCES = tuple(ObservationSource.values)
+PLATFORMS = tuple(Platform.values)
+
+
 class Device(TrackedModel):
     """One installation of the mobile app on a customer's phone.
 
@@ -89,7 +97,7 @@ class Device(TrackedModel):
         states = {p.name: p.get_state_display() for p in self.permissions.all()}
         return "; ".join(
             f"{PermissionName(name).label}: {states.get(name, PermissionState.NOT_ASKED.label)}"
-            for name in PermissionName.values
+            for name in PERMISSION_NAMES
         )
 
     permissions_summary.fget.short_description = _("permissions")

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 # Problem types beyond the plain HTTP status ("about:blank"); documented in the OpenAPI document.
 INVALID_REQUEST = "tag:excelcrm.example,2026:problems/invalid-request"
+POLICY_ACCEPTANCE_REQUIRED = "tag:excelcrm.example,2026:problems/policy-acceptance-required"
 
 
 @dataclass
@@ -37,6 +39,8 @@ class Problem(Exception):
     type: str = "about:blank"
     errors: list[FieldError] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
+    # Extension members (RFC 9457 section 3.2), added to the body as they are.
+    extensions: dict[str, Any] = field(default_factory=dict)
 
     def response(self, request: HttpRequest) -> HttpResponse:
         body: dict[str, Any] = {
@@ -49,6 +53,7 @@ class Problem(Exception):
             body["detail"] = str(self.detail)
         if self.errors:
             body["errors"] = [error.as_dict() for error in self.errors]
+        body.update(self.extensions)
         response = HttpResponse(
             json.dumps(body),  # ASCII escapes: any text can be echoed safely
             status=self.status,
@@ -84,4 +89,20 @@ def not_found() -> Problem:
         status=404,
         title=_("Not found."),
         detail=_("There is no such resource for this account."),
+    )
+
+
+def policy_acceptance_required(request: HttpRequest) -> Problem:
+    """Return the 403 problem telling the app to send the customer to the new policy."""
+    accept_url = request.build_absolute_uri(reverse("accounts:policy_accept"))
+    return Problem(
+        status=403,
+        title=_("Accept the new privacy policy first."),
+        detail=_(
+            "A new version of the privacy policy was published. Sign in at %(url)s, read it "
+            "and accept it; the app works again once it is accepted."
+        )
+        % {"url": accept_url},
+        type=POLICY_ACCEPTANCE_REQUIRED,
+        extensions={"code": "policy_acceptance_required", "accept_url": accept_url},
     )

@@ -79,14 +79,31 @@ def _converters(models: list[Any]) -> list[tuple[int, list, Any]]:
 
 @functools.cache
 def _hot_path_sql() -> tuple[list[str], list[str], str]:
-    """The app's hot-path query, written once per process (see ``device_find_by_token``)."""
+    """The app's hot-path query, written once per process (see ``device_find_by_token``).
+
+    Its last two columns are the policy re-acceptance rule of
+    ``rights.selectors.customer_needs_policy_acceptance`` (accepted some version; accepted the
+    newest), so that the API's policy gate costs no query of its own.
+    """
     from accounts.models import Customer, User
+    from consent.models import ConsentRecord, PolicyVersion
 
     permission_names, permission_sql = _columns(DevicePermission, "p")
     device_names, device_sql = _columns(Device, "d")
-    tables = {model: model._meta.db_table for model in (DevicePermission, Device, Customer, User)}
+    tables = {
+        model: model._meta.db_table
+        for model in (DevicePermission, Device, Customer, User, ConsentRecord, PolicyVersion)
+    }
+    accepted = f"""
+        SELECT 1 FROM "{tables[ConsentRecord]}" r
+        WHERE r."customer_id" = c."id" AND r."purpose_id" IS NULL AND r."kind" = %s"""
+    newest = f"""
+        SELECT v."id" FROM "{tables[PolicyVersion]}" v
+        ORDER BY v."effective_date" DESC, v."published_at" DESC LIMIT 1"""
     sql = f"""
-        SELECT {permission_sql}, {device_sql}, c."id", c."user_id", u."id"
+        SELECT {permission_sql}, {device_sql}, c."id", c."user_id", u."id",
+            EXISTS ({accepted}),
+            EXISTS ({accepted} AND r."policy_version_id" = ({newest}))
         FROM "{tables[DevicePermission]}" p
         JOIN "{tables[Device]}" d ON d."id" = p."device_id"
         JOIN "{tables[Customer]}" c ON c."id" = d."customer_id"
@@ -123,13 +140,16 @@ def device_find_by_token(*, raw: str, device_id: int) -> Device | None:
     This is the app's hot path (every start of the app reports its permissions): one SQL
     statement composed once per process, rows turned into model instances with ``from_db``.
     Building the equivalent ORM query cost more than running it. The customer and login are
-    needed only as ids (access log, actor), so only those columns are loaded.
+    needed only as ids (access log, actor), so only those columns are loaded; the customer's
+    ``policy_pending`` says whether the newest policy version awaits their acceptance.
     """
     from accounts.models import Customer, User
+    from consent.models import ConsentRecord
 
     permission_names, device_names, sql = _hot_path_sql()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [device_id, token_hash(raw), timezone.now()])
+        accepted = ConsentRecord.Kind.ACCEPTED.value
+        cursor.execute(sql, [accepted, accepted, device_id, token_hash(raw), timezone.now()])
         rows = cursor.fetchall()
     if not rows:
         return None
@@ -145,6 +165,8 @@ def device_find_by_token(*, raw: str, device_id: int) -> Device | None:
     # The query matched active logins only.
     user = User.from_db(db, ["id", "is_active"], [first[customer_at + 2], True])
     Customer.user.field.set_cached_value(customer, user)
+    accepted_any, accepted_newest = first[customer_at + 3], first[customer_at + 4]
+    customer.policy_pending = bool(accepted_any) and not accepted_newest
     Device.customer.field.set_cached_value(device, customer)
     permissions = []
     for row in rows:

