@@ -209,8 +209,9 @@ def run_wrk(url: str, script: str, seconds: int, connections: int) -> dict[str, 
     )
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "p50": to_ms(re.search(r"50%\s+(\S+)", output).group(1)),
-        "p99": to_ms(re.search(r"99%\s+(\S+)", output).group(1)),
+        # Anchored: the "+/- Stdev" column of the thread stats also ends in "...50%".
+        "p50": to_ms(re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE).group(1)),
+        "p99": to_ms(re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE).group(1)),
         "errors": errors,
         "requests": requests,
     }
