@@ -1,8 +1,8 @@
 """The mobile app's JSON API under ``/api/v1/``: plain Django views over the devices services.
 
 Each view is wrapped by ``endpoint``: CSRF-exempt (bearer tokens, no cookies), method check, bearer
-authentication (which makes the token's user the actor of the access context) and the mapping of
-every ``Problem`` to an RFC 9457 response.
+authentication (which makes the token's user the actor of the access context), the policy
+re-acceptance gate, and the mapping of every ``Problem`` to an RFC 9457 response.
 """
 
 from __future__ import annotations
