@@ -105,15 +105,24 @@ def test_a_device_that_reported_before_is_refused_too(client, customer):
     assert report(client, bearer, device_id, "denied").status_code == 200
 
 
-def test_the_gate_never_hides_someone_elses_device_behind_a_403(client, customer):
+def test_the_gate_answers_alike_for_own_other_and_missing_devices(client, customer):
     # A pending policy is answered before the device lookup, whoever's device the URL names:
-    # the answer reveals nothing about the device.
+    # the 403 reveals nothing about another customer's device or a missing one.
+    from tests.factories import make_customer
+
+    other = make_customer(email="other-gate@example.com", phone="+84987000222")
+    others_device = register(client, token(client, other)).json()["id"]
     bearer = token(client, customer)
     own = register(client, bearer).json()["id"]
     report(client, bearer, own, "granted")
     publish_v2()
-    assert report(client, bearer, own, "granted").status_code == 403
-    assert report(client, bearer, own + 1000, "granted").status_code == 403
+    answers = [
+        report(client, bearer, device_id, "granted")
+        for device_id in (own, others_device, others_device + 1000)
+    ]
+    assert [a.status_code for a in answers] == [403, 403, 403]
+    assert len({a.json()["title"] for a in answers}) == 1
+    assert not other.devices.get().permissions.exists()
 
 
 def test_customers_without_any_acceptance_on_record_are_not_gated(client):
