@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import Permission
 
+from accounts.models import User
 from tests.accesslog import force_declaration, rows
 from tests.factories import make_customer
 
@@ -161,6 +162,7 @@ def test_delete_selected_without_purpose_shows_and_deletes_nothing(client, staff
     )
     assert EMAIL not in response.content.decode()
     assert rows(channel="admin") == []
+    assert User.objects.filter(pk=login.pk).exists()
 
 
 def test_delete_selected_with_purpose_is_logged(client, staff, login, declare):
