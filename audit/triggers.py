@@ -109,12 +109,16 @@ def _run(schema_editor: Any, statements: list[str]) -> None:
         schema_editor.execute(statement, None)
 
 
-def append_only(table: str, *, erasable: bool = False) -> list[migrations.RunPython]:
+def append_only(
+    table: str, *, erasable: bool = False, reinstall: bool = False
+) -> list[migrations.RunPython]:
     """Return the migration operations that make ``table`` append-only on either database.
 
     ``erasable=True`` for simple-history tables of personal data: the erasure gate may UPDATE
-    their rows (to blank personal values), never DELETE or TRUNCATE them. The migration using
-    this must depend on ``("audit", "0002_append_only")``.
+    their rows (to blank personal values), never DELETE or TRUNCATE them. ``reinstall=True`` for
+    a later migration that only installs the triggers again (idempotent): reversing it leaves
+    them in place, since the migration that first installed them still stands. The migration
+    using this must depend on ``("audit", "0002_append_only")``.
     """
 
     def forwards(apps: Any, schema_editor: Any) -> None:
@@ -123,7 +127,8 @@ def append_only(table: str, *, erasable: bool = False) -> list[migrations.RunPyt
     def backwards(apps: Any, schema_editor: Any) -> None:
         _run(schema_editor, uninstall_sql(schema_editor.connection.vendor, table))
 
-    return [migrations.RunPython(forwards, backwards, elidable=False)]
+    reverse = migrations.RunPython.noop if reinstall else backwards
+    return [migrations.RunPython(forwards, reverse, elidable=False)]
 
 
 def gate_function_operations() -> list[migrations.RunPython]:

@@ -25,5 +25,6 @@ class Migration(migrations.Migration):
         ),
         # Adding nullable columns keeps the table (and its triggers); re-installing them is
         # idempotent and keeps the ledger append-only should a backend rebuild the table.
-        *append_only("rights_erasurerecord"),
+        # Reversing leaves them: 0003 installed them and still stands.
+        *append_only("rights_erasurerecord", reinstall=True),
     ]

@@ -188,3 +188,39 @@ def test_the_previous_flush_went_through():
     assert not AccessLog.objects.exists()
     assert not Seal.objects.exists()
     assert not GateUse.objects.exists()
+
+
+class _RecordingSchemaEditor:
+    """Collects the statements a migration operation would run."""
+
+    def __init__(self):
+        self.connection = connection
+        self.statements = []
+
+    def execute(self, sql, params=None):
+        self.statements.append(sql)
+
+
+def _reverse_statements(migration_module: str) -> list[str]:
+    import importlib
+
+    from django.apps import apps
+
+    editor = _RecordingSchemaEditor()
+    for operation in importlib.import_module(migration_module).Migration.operations:
+        if hasattr(operation, "reverse_code") and operation.reverse_code is not None:
+            operation.reverse_code(apps, editor)
+    return editor.statements
+
+
+def test_reversing_a_reinstall_leaves_the_ledger_append_only():
+    # rights 0006 re-installs the erasure ledger's triggers; reversing it must not drop what
+    # rights 0003 installed (and which stays while 0003 stands).
+    assert not any(
+        "DROP TRIGGER" in sql
+        for sql in _reverse_statements("rights.migrations.0006_erasure_subject_times")
+    )
+    assert any(
+        "DROP TRIGGER" in sql and "rights_erasurerecord" in sql
+        for sql in _reverse_statements("rights.migrations.0003_append_only")
+    )
