@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from consent import access
-from consent.admin_mixins import ALLOWED, NONE, PersonalDataAdminMixin
+from consent.admin_mixins import ALLOWED, NONE, IdAutocompleteAdminMixin, PersonalDataAdminMixin
 from security.locking import OptimisticLockAdminMixin
 
 from . import services
@@ -227,37 +227,6 @@ class ErasureRecordAdmin(admin.ModelAdmin):
 
 # Breach times before this are typing errors (and year 1 cannot even be stored in UTC).
 EARLIEST_BREACH_TIME = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
-MAX_ID = 2**63 - 1
-
-
-class CustomerIdsField(forms.ModelMultipleChoiceField):
-    """Affected customers by id: anything but a positive 64-bit id is a field error, not a query.
-
-    Django's own field turns a malformed id into a field error but still hands it to the
-    autocomplete widget, whose query then fails; ids beyond 64 bits overflow the database driver.
-    """
-
-    @staticmethod
-    def _is_id(value: Any) -> bool:
-        text = str(value).strip()
-        return text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID
-
-    def bound_data(self, data: Any, initial: Any) -> Any:
-        data = super().bound_data(data, initial)
-        if isinstance(data, list | tuple):
-            return [value for value in data if self._is_id(value)]
-        return data
-
-    def clean(self, value: Any) -> Any:
-        if isinstance(value, list | tuple):
-            for item in value:
-                if not self._is_id(item):
-                    raise ValidationError(
-                        self.error_messages["invalid_pk_value"],
-                        code="invalid_pk_value",
-                        params={"pk": str(item)[:40]},
-                    )
-        return super().clean(value)
 
 
 def _clean_breach_time(value: Any) -> Any:
@@ -309,7 +278,7 @@ class BreachForm(forms.ModelForm):
 
 
 @admin.register(Breach)
-class BreachAdmin(OptimisticLockAdminMixin, admin.ModelAdmin):
+class BreachAdmin(OptimisticLockAdminMixin, IdAutocompleteAdminMixin, admin.ModelAdmin):
     form = BreachForm
     list_display = [
         "id",
@@ -322,10 +291,6 @@ class BreachAdmin(OptimisticLockAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["affected"]
     actions = ["notify_affected"]
 
-    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "affected":
-            kwargs["form_class"] = CustomerIdsField
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
     readonly_fields = ["recorded_by", "recorded_at", "notify_clock", "notified_list"]
 
     class Media:

@@ -23,9 +23,11 @@ autocomplete):
 
 The package, by concern: ``mixin`` (``PersonalDataAdminMixin``: purposes, masking, change forms,
 deletion, autocomplete), ``lookups`` (URL filters and search), ``history`` (history pages),
-``exports`` (CSV/XLSX) and ``common`` (shared names). Import from ``consent.admin_mixins``.
+``exports`` (CSV/XLSX), ``autocomplete`` (autocomplete fields that take well-formed ids only) and
+``common`` (shared names). Import from ``consent.admin_mixins``.
 """
 
+from .autocomplete import IdAutocompleteAdminMixin
 from .common import (
     ACCESS_VETOES,
     ALLOWED,
@@ -48,6 +50,7 @@ __all__ = [
     "DENIED",
     "FILTER_LOOKUPS",
     "FORMULA_TRIGGERS",
+    "IdAutocompleteAdminMixin",
     "NONE",
     "REASON_FIELD",
     "PersonalDataAdminMixin",

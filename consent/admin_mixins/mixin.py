@@ -26,6 +26,7 @@ from ..admin_site import purpose_denied_response
 from ..context import current_context
 from ..masking import mask_value
 from ..selectors import user_may_declare
+from .autocomplete import IdAutocompleteAdminMixin
 from .common import (
     ACCESS_VETOES,
     ALLOWED,
@@ -43,7 +44,11 @@ from .lookups import PersonalLookupsMixin
 
 
 class PersonalDataAdminMixin(
-    PersonalLookupsMixin, PersonalHistoryMixin, PersonalDeletionMixin, PersonalExportMixin
+    PersonalLookupsMixin,
+    PersonalHistoryMixin,
+    PersonalDeletionMixin,
+    PersonalExportMixin,
+    IdAutocompleteAdminMixin,
 ):
     """Mask, refuse or log every admin access to customers' personal data, by declared purpose.
 

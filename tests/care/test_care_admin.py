@@ -166,3 +166,17 @@ def test_a_request_id_that_does_not_exist_is_not_found(client, support_user):
         response = client.get(reverse("admin:care_carerequest_change", args=[bad]))
         assert response.status_code == 302  # the admin's "does not exist" redirect
     assert SESSION_KEY not in client.session
+
+
+@pytest.mark.parametrize("bad", ["abc", "-5", "99999999999999999999", "１２", "\x00"])
+def test_a_malformed_customer_id_is_a_field_error(support_user, customer, bad):
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(support_user)
+    response = client.post(reverse("admin:care_carerequest_add"), {
+        "customer": bad, "kind": "question", "subject": "Gọi điện hỏi", "body": "Hỏi",
+    })
+    assert response.status_code == 200
+    assert "customer" in response.context["adminform"].form.errors
+    assert not CareRequest.objects.exists()

@@ -73,3 +73,20 @@ def test_support_staff_declaring_customer_care_are_refused_licences(
     response = client.get(reverse("admin:licensing_licence_changelist"))
     assert response.status_code == 403
     assert AccessLog.objects.filter(outcome="denied", actor_id=support_user.pk).count() == 1
+
+
+@pytest.mark.parametrize("bad", ["abc", "99999999999999999999", "\x00"])
+def test_a_malformed_customer_id_is_a_field_error(account_manager, customer, declare, bad):
+    from django.test import Client
+
+    plan = make_plan(duration_days=30, seats=2)
+    client = Client(raise_request_exception=False)
+    client.force_login(account_manager)
+    declare(client, "licensing", "HĐ 2026/12")
+    response = client.post(reverse("admin:licensing_licence_add"), {
+        "customer": bad, "plan": plan.pk, "seats": "", "starts_on": "",
+        "change_reason": "HĐ 2026/12",
+    })
+    assert response.status_code == 200
+    assert "customer" in response.context["adminform"].form.errors
+    assert not Licence.objects.exists()
