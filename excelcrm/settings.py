@@ -229,6 +229,8 @@ RENEWAL_NOTICE_DAYS = env.list("RENEWAL_NOTICE_DAYS", cast=int, default=[30, 7, 
 NOTICES_BATCH_SIZE = env.int("NOTICES_BATCH_SIZE", default=2000)
 # A notice claimed but not marked sent or failed for this long belongs to a crashed run: retried.
 NOTICES_STALE_CLAIM_MINUTES = env.int("NOTICES_STALE_CLAIM_MINUTES", default=30)
+# A queued update notice is retried (every cron run) until each failed notice was tried this often.
+NOTICES_MAX_ATTEMPTS = env.int("NOTICES_MAX_ATTEMPTS", default=5)
 # Sent notices are marked (with their access-log rows) in a short commit every this many messages
 # or seconds, whichever comes first: a run killed outright re-sends at most one such sub-batch.
 NOTICES_MARK_EVERY = env.int("NOTICES_MARK_EVERY", default=20)

@@ -293,8 +293,9 @@ def update_notice_send(
     Customers already sent this announcement, customers whose newest choice about
     ``update_notices`` is a withdrawal, and customers under a restriction are skipped and counted.
     A rerun sends only to those not yet sent (and retries failed ones). The announcement stays
-    ``queued`` (so ``send_update_notice --queued`` tries again) while any of its notices failed
-    or is still claimed; once every notice went out it is ``sent``.
+    ``queued`` (so ``send_update_notice --queued`` tries again) while a notice to a customer still
+    in the audience failed fewer than ``NOTICES_MAX_ATTEMPTS`` times or is still claimed; then it
+    is ``sent``.
     """
     announcement_validate(announcement)
     summary = RunSummary(run_id=new_run_id(), dry_run=dry_run)
@@ -331,7 +332,15 @@ def update_notice_send(
         reference=f"announcement {announcement.pk}",
         progress=progress,
     )
-    unfinished = announcement.notices.exclude(status=Notice.Status.SENT).exists()
+    # Still to retry: a notice not sent to a customer who is still in the sendable audience,
+    # tried fewer than NOTICES_MAX_ATTEMPTS times. A customer who withdrew consent or was
+    # restricted after a failure, or an address that keeps failing, no longer keeps the
+    # announcement queued (the failed notices stay listed in the admin).
+    unfinished = (
+        announcement.notices.exclude(status=Notice.Status.SENT)
+        .filter(attempts__lt=settings.NOTICES_MAX_ATTEMPTS, customer__in=allowed.values("pk"))
+        .exists()
+    )
     announcement.state = Announcement.State.QUEUED if unfinished else Announcement.State.SENT
     update_fields = ["state"]
     if summary.sent:
