@@ -160,13 +160,6 @@ class DataSubjectRequestAdmin(PersonalDataAdminMixin, SimpleHistoryAdmin):
             return refusal
         form = RequestHandleForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            # Two staff may take a step at the same moment: take it on the row as it is now,
-            # locked until this request's transaction ends, so the service's state check holds.
-            obj = (
-                DataSubjectRequest.objects.select_for_update(of=("self",))
-                .select_related("customer")
-                .get(pk=obj.pk)
-            )
             data = form.cleaned_data
             step = data["step"]
             try:

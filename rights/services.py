@@ -19,6 +19,7 @@ from consent.context import require_context
 from consent.workdays import add_calendar_days, add_working_days
 
 from .erasure import customer_erase, is_erased
+from .forms import EXTENSION_REASON_MAX_LENGTH, extension_reason_too_long
 from .models import Breach, BreachNotification, DataSubjectRequest
 
 Kind = DataSubjectRequest.Kind
@@ -59,6 +60,18 @@ def request_file(*, customer: Any, kind: str, reason: str) -> DataSubjectRequest
     return request
 
 
+def _locked(request: DataSubjectRequest) -> DataSubjectRequest:
+    """Bring ``request`` up to date with its row, locked until the transaction ends.
+
+    Every step re-reads the request this way: two staff members (or staff and the customer
+    withdrawing from the portal) may act on it at the same moment, and each step's state check
+    must hold for the row it then changes. The caller's object is refreshed in place.
+    """
+    request.refresh_from_db(from_queryset=DataSubjectRequest.objects.select_for_update())
+    request.remember_loaded_values()
+    return request
+
+
 def _check_open(request: DataSubjectRequest) -> None:
     if not request.is_open:
         raise ValidationError(_("This request is already closed."), code="closed")
@@ -67,6 +80,7 @@ def _check_open(request: DataSubjectRequest) -> None:
 @transaction.atomic
 def request_withdraw(*, request: DataSubjectRequest) -> DataSubjectRequest:
     """The customer withdraws their own request (a standing restriction is lifted this way)."""
+    request = _locked(request)
     if request.status not in (*DataSubjectRequest.OPEN_STATUSES, Status.COMPLETED) or (
         request.status == Status.COMPLETED and request.kind != Kind.RESTRICTION
     ):
@@ -99,6 +113,7 @@ def request_withdraw_closure(*, customer: Any) -> DataSubjectRequest | None:
 @transaction.atomic
 def request_acknowledge(*, request: DataSubjectRequest, actor: Any) -> DataSubjectRequest:
     """Staff acknowledge receipt of the request (the 2-working-day clock stops)."""
+    request = _locked(request)
     if request.status != Status.RECEIVED:
         raise ValidationError(_("Only a newly received request can be acknowledged."), code="state")
     request.status = Status.ACKNOWLEDGED
@@ -116,6 +131,7 @@ def request_extend(
     *, request: DataSubjectRequest, actor: Any, days: int, reason: str
 ) -> DataSubjectRequest:
     """Extend the completion deadline once, by at most ``RIGHTS_EXTENSION_MAX_DAYS`` days."""
+    request = _locked(request)
     _check_open(request)
     if request.extended_at is not None:
         raise ValidationError(
@@ -127,17 +143,8 @@ def request_extend(
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": _("Give the reason for the extension.")})
-    limit = DataSubjectRequest._meta.get_field("extension_reason").max_length
-    if len(reason) > limit:
-        raise ValidationError(
-            {
-                "reason": _(
-                    "The reason for an extension may have at most %(max)d characters "
-                    "(you typed %(length)d)."
-                )
-                % {"max": limit, "length": len(reason)}
-            }
-        )
+    if len(reason) > EXTENSION_REASON_MAX_LENGTH:
+        raise ValidationError({"reason": extension_reason_too_long(len(reason))})
     request.extended_at = timezone.now()
     request.extension_days = days
     request.extension_reason = reason
@@ -155,6 +162,7 @@ def request_complete(
     *, request: DataSubjectRequest, actor: Any, response: str = ""
 ) -> DataSubjectRequest:
     """Complete the request. Completing an erasure or account closure erases the customer."""
+    request = _locked(request)
     _check_open(request)
     now = timezone.now()
     request.status = Status.COMPLETED
@@ -179,6 +187,7 @@ def request_complete(
 @transaction.atomic
 def request_reject(*, request: DataSubjectRequest, actor: Any, response: str) -> DataSubjectRequest:
     """Reject the request, with the reason given to the customer."""
+    request = _locked(request)
     _check_open(request)
     if not response.strip():
         raise ValidationError({"response": _("Tell the customer why the request is rejected.")})

@@ -217,3 +217,20 @@ def test_completing_an_erasure_in_the_admin_erases_the_customer(
         reverse("accounts:login"), {"username": customer.user.email, "password": "x"}
     )
     assert response.status_code == 200
+
+
+def test_each_step_takes_the_request_as_it_is_now_not_as_the_caller_loaded_it(
+    customer, support_user
+):
+    # The customer's page loaded the request before staff completed it: withdrawing it from that
+    # stale copy must see "completed" and refuse, not overwrite the completion.
+    request = file(customer)
+    stale = DataSubjectRequest.objects.get(pk=request.pk)
+    with as_staff(support_user):
+        services.request_complete(request=request, actor=support_user, response="Đã gửi")
+    with access_context(actor=customer.user, channel=Channel.PORTAL), pytest.raises(
+        ValidationError
+    ):
+        services.request_withdraw(request=stale)
+    assert DataSubjectRequest.objects.get(pk=request.pk).status == "completed"
+    assert stale.status == "completed"
