@@ -135,9 +135,18 @@ def test_both_forms_of_the_definition_agree_and_keep_rows_without_a_customer(sce
         access_record(subjects=[scene], action="view")
     everything = set(AccessLog.objects.values_list("pk", flat=True))
     rows = AccessLog.objects
+    split = {}
     for aggregate in (False, True):
         own = set(rows.self_access(for_aggregates=aggregate).values_list("pk", flat=True))
         rest = set(rows.staff_use(for_aggregates=aggregate).values_list("pk", flat=True))
         assert own | rest == everything and not own & rest
         assert AccessLog.objects.get(customer_id=None).pk in rest
         assert AccessLog.objects.get(actor_id=None, channel="command").pk in rest
+        split[aggregate] = own
+    # The two forms pick the same rows, and those are the customer's own portal and API calls.
+    assert split[False] == split[True]
+    own_rows = AccessLog.objects.filter(pk__in=split[False])
+    assert set(own_rows.values_list("actor_id", "channel", "purpose")) == {
+        (scene.user_id, "portal", ""),
+        (scene.user_id, "api", ""),
+    }
