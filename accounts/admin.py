@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from consent.admin_mixins import ALLOWED, PersonalDataAdminMixin, ReasonFormMixin
-from consent.forms import NullCharacterMessagesMixin
 from security.locking import OptimisticLockAdminMixin
 
 from . import services
@@ -158,7 +157,7 @@ class CustomerAdmin(OptimisticLockAdminMixin, PersonalDataAdminMixin, SimpleHist
         services.customer_update(customer=obj, email=form.cleaned_data.get("email"))
 
 
-class UserAddForm(NullCharacterMessagesMixin, BaseUserCreationForm):
+class UserAddForm(BaseUserCreationForm):
     class Meta:
         model = User
         fields = ["email"]

@@ -11,8 +11,6 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from consent.forms import NullCharacterMessagesMixin
-
 from .models import User
 from .normalize import has_control_characters, normalize_email, normalize_name
 from .selectors import email_in_use
@@ -67,7 +65,7 @@ class PolicyCheckboxInput(forms.CheckboxInput):
         return data.get(name) == "on"
 
 
-class SignupForm(NullCharacterMessagesMixin, forms.Form):
+class SignupForm(forms.Form):
     business_name = forms.CharField(label=_("Business name"), max_length=1000, strip=False)
     contact_person = forms.CharField(label=_("Contact person"), max_length=1000, strip=False)
     phone = PhoneNumberField(
@@ -163,7 +161,7 @@ class SignupForm(NullCharacterMessagesMixin, forms.Form):
         return cleaned
 
 
-class CorrectDataForm(NullCharacterMessagesMixin, forms.Form):
+class CorrectDataForm(forms.Form):
     """The customer corrects their contact person and phone number."""
 
     contact_person = forms.CharField(label=_("Contact person"), max_length=1000, strip=False)
@@ -183,7 +181,7 @@ class CorrectDataForm(NullCharacterMessagesMixin, forms.Form):
         return clean_phone(self.cleaned_data["phone"])
 
 
-class EmailChangeForm(NullCharacterMessagesMixin, forms.Form):
+class EmailChangeForm(forms.Form):
     """The customer asks to change their email; it changes once the new address confirms."""
 
     email = forms.EmailField(label=_("New email"), max_length=254)
@@ -199,13 +197,13 @@ class EmailChangeForm(NullCharacterMessagesMixin, forms.Form):
         return email
 
 
-class UpdateNoticesForm(NullCharacterMessagesMixin, forms.Form):
+class UpdateNoticesForm(forms.Form):
     """The one purpose the customer may switch off: update notices."""
 
     update_notices = forms.BooleanField(label=_("Send me update notices"), required=False)
 
 
-class PolicyDecisionForm(NullCharacterMessagesMixin, forms.Form):
+class PolicyDecisionForm(forms.Form):
     decision = forms.ChoiceField(
         choices=[("accept", _("I accept")), ("decline", _("I decline"))],
         widget=forms.HiddenInput,

@@ -10,8 +10,6 @@ from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db.models import Field
 from django.utils.translation import gettext_lazy
 
-from ..forms import translate_null_character_errors
-
 NONE = "none"
 ALLOWED = "allowed"
 DENIED = "denied"
@@ -86,10 +84,6 @@ class ReasonFormMixin(forms.ModelForm):
             ),
         },
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        translate_null_character_errors(self)
 
 
 class _MaskedTitle:

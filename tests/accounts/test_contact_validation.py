@@ -234,3 +234,12 @@ def test_nul_in_the_email_change_form_gets_a_vietnamese_error(customer_client):
     )
     assert NUL_VI in response.context["email_form"].errors["email"]
     assert NUL_ENGLISH not in response.content.decode()
+
+
+def test_nul_gets_a_vietnamese_error_on_forms_that_never_asked_for_it(client, db):
+    # The message comes from the catalogue, not from each form: Django's own sign-in form
+    # (no code of ours touches its fields) answers in Vietnamese too.
+    response = client.post(reverse("accounts:login"), {"username": "a\x00b", "password": "x"})
+    assert response.status_code == 200
+    assert NUL_VI in response.context["form"].errors["username"]
+    assert NUL_ENGLISH not in response.content.decode()
