@@ -9,15 +9,13 @@ commands act as the system account named by ``SYSTEM_ACTOR_EMAIL``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext as _
 
 from accounts.models import User
 from consent import access
+from consent.admin_mixins.common import restriction_message, vetoed_customer_ids
 from consent.context import AccessContext, Channel, access_context, require_context
 
 
@@ -41,44 +39,6 @@ def require_purpose(*codes: str) -> AccessContext:
 
 class Restricted(WrongPurpose):
     """A registered access veto (a data-subject restriction) forbids this work on the customer."""
-
-
-def restriction_message() -> str:
-    return _(
-        "This customer has restricted the processing of their data: it may be used "
-        "only to resolve complaints and questions."
-    )
-
-
-# Vetoes are asked about this many customer ids at a time (one query each for ``rights``).
-VETO_CHUNK = 2000
-
-
-def vetoed_customer_ids(customer_ids: Iterable[int | None], *, purpose: str) -> set[int]:
-    """Return those of ``customer_ids`` whose data a registered access veto forbids under
-    ``purpose`` (``rights`` vetoes customers under a standing restriction, except for
-    complaints)."""
-    from consent.admin_mixins import ACCESS_VETOES
-
-    if not ACCESS_VETOES:
-        return set()
-    vetoed: set[int] = set()
-    chunk: list[int] = []
-
-    def ask(ids: list[int]) -> None:
-        for veto in ACCESS_VETOES:
-            vetoed.update(veto(customer_ids=ids, purpose=purpose))
-
-    for pk in customer_ids:
-        if pk is None:
-            continue
-        chunk.append(int(pk))
-        if len(chunk) >= VETO_CHUNK:
-            ask(chunk)
-            chunk = []
-    if chunk:
-        ask(chunk)
-    return vetoed
 
 
 def require_not_vetoed(*, customer_id: int, action: str, purpose: str | None = None) -> None:

@@ -39,6 +39,8 @@ from .common import (
     lookup_fields,
     register_access_veto,
     resolve,
+    restriction_message,
+    vetoed_customer_ids,
 )
 from .exports import FORMULA_TRIGGERS, neutralize_cell
 from .lookups import FILTER_LOOKUPS
@@ -60,4 +62,6 @@ __all__ = [
     "neutralize_cell",
     "register_access_veto",
     "resolve",
+    "restriction_message",
+    "vetoed_customer_ids",
 ]

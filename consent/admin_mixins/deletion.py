@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from .. import access
-from .common import ALLOWED, DENIED, NONE, leaf
+from .common import ALLOWED, DENIED, NONE, leaf, restriction_message
 
 
 class PersonalDeletionMixin:
@@ -72,10 +72,7 @@ class PersonalDeletionMixin:
                     request,
                     action=access.Action.DELETE,
                     subjects=sorted(vetoed),
-                    reason=_(
-                        "This customer has restricted the processing of their data: it may be "
-                        "used only to resolve complaints and questions."
-                    ),
+                    reason=restriction_message(),
                 )
             shown = [leaf(self.title_field)] if self.title_field else []
             self.log_access(request, objs, action=access.Action.DELETE, fields=shown, always=True)

@@ -28,7 +28,6 @@ from ..masking import mask_value
 from ..selectors import user_may_declare
 from .autocomplete import IdAutocompleteAdminMixin
 from .common import (
-    ACCESS_VETOES,
     ALLOWED,
     DENIED,
     NONE,
@@ -36,6 +35,8 @@ from .common import (
     _MaskedTitle,
     leaf,
     resolve,
+    restriction_message,
+    vetoed_customer_ids,
 )
 from .deletion import PersonalDeletionMixin
 from .exports import PersonalExportMixin
@@ -155,14 +156,7 @@ class PersonalDataAdminMixin(
 
     def vetoed_ids(self, request: HttpRequest, ids: Iterable[Any]) -> set[int]:
         """Return those customer ids a registered veto forbids under the declared purpose."""
-        ids = [i for i in ids if i is not None]
-        if not ids or not ACCESS_VETOES:
-            return set()
-        purpose = request.access_context.purpose
-        vetoed: set[int] = set()
-        for veto in ACCESS_VETOES:
-            vetoed |= veto(customer_ids=ids, purpose=purpose)
-        return vetoed
+        return vetoed_customer_ids(ids, purpose=request.access_context.purpose)
 
     def veto_refusal(self, request: HttpRequest, obj: Any, *, action: str) -> Any:
         """Return the refusal page (and log ``denied``) if a veto covers ``obj``, else None."""
@@ -175,10 +169,7 @@ class PersonalDataAdminMixin(
             request,
             action=action,
             subjects=[subject],
-            reason=_(
-                "This customer has restricted the processing of their data: it may be used "
-                "only to resolve complaints and questions."
-            ),
+            reason=restriction_message(),
         )
 
     def purpose_required(self, request: HttpRequest, *, message: str) -> TemplateResponse:
