@@ -28,3 +28,18 @@ def triggers_disabled(table: str, *, erasable: bool = False) -> Iterator[None]:
             else:
                 for statement in install_sql("sqlite", table, erasable=erasable):
                     cursor.execute(statement)
+
+
+def assert_flush_refused(settings) -> None:
+    """Run Django's own ``flush`` (the test suite's gate closed); the triggers must refuse it."""
+    import pytest
+    from django.core.management import CommandError, call_command
+    from django.db import transaction
+
+    settings.AUDIT_FLUSH_THROUGH_GATE = False
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # no deferred FK checks pending in this transaction
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with pytest.raises(CommandError) as info, transaction.atomic():
+        call_command("flush", interactive=False, verbosity=0)
+    assert "append-only" in str(info.value.__cause__)

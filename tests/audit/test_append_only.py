@@ -2,7 +2,7 @@
 
 import pytest
 from django.apps import apps
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from accounts.models import Customer
@@ -14,6 +14,7 @@ from consent.access import access_record
 from consent.context import Channel, access_context
 from consent.models import AccessLog, ConsentRecord
 from tests import factories
+from tests.audit.helpers import assert_flush_refused
 
 pytestmark = pytest.mark.django_db
 
@@ -105,13 +106,7 @@ def test_orm_paths_are_refused_too(customer):
 
 
 def test_flush_outside_the_test_suite_is_refused(customer, settings):
-    settings.AUDIT_FLUSH_THROUGH_GATE = False
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:  # no deferred FK checks pending in this transaction
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    with pytest.raises(CommandError) as info, transaction.atomic():
-        call_command("flush", interactive=False, verbosity=0)
-    assert "append-only" in str(info.value.__cause__)
+    assert_flush_refused(settings)
     assert AccessLog.objects.count() == 1
 
 
