@@ -24,7 +24,8 @@ from security.locking import OptimisticLockAdminMixin
 from . import services
 from .forms import clean_email_address, clean_name, clean_phone
 from .models import Customer, User
-from .selectors import email_equals, email_in_use
+from .normalize import email_equals
+from .selectors import email_in_use
 
 # What a customer export holds under each purpose: only what that purpose needs.
 # Business name is not personal data (docs/POLICY.md) and identifies the row in every export.

@@ -6,14 +6,19 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import PasswordResetForm
+from django.core.mail import EmailMultiAlternatives
+from django.template import loader
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from notices.outbox import outbox_send
+
 from .models import User
 from .normalize import has_control_characters, normalize_email, normalize_name
-from .selectors import email_in_use
+from .selectors import customer_of, email_in_use, password_reset_recipients
 from .validators import validate_normalized_email
 
 NAME_MAX_LENGTH = 200
@@ -226,3 +231,43 @@ class PolicyDecisionForm(forms.Form):
                 code="stale_policy",
             )
         return label
+
+
+class CustomerPasswordResetForm(PasswordResetForm):
+    """Django's reset form; each reset email to a customer is recorded as a notice.
+
+    Unknown, inactive (erased) and passwordless logins get no email, as in Django. Staff logins
+    are no customers: their email is sent but not recorded.
+    """
+
+    def get_users(self, email: str) -> Any:
+        return password_reset_recipients(email)
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        customer = customer_of(context["user"])
+        if customer is None:
+            return super().send_mail(
+                subject_template_name,
+                email_template_name,
+                context,
+                from_email,
+                to_email,
+                html_email_template_name,
+            )
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        message = EmailMultiAlternatives(
+            subject, loader.render_to_string(email_template_name, context), from_email, [to_email]
+        )
+        if html_email_template_name is not None:
+            message.attach_alternative(
+                loader.render_to_string(html_email_template_name, context), "text/html"
+            )
+        outbox_send(customer=customer, template=email_template_name, purpose="", message=message)

@@ -18,7 +18,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from consent.history import PersonalHistory, TrackedModel, TrackedQuerySet
 
-from .normalize import normalize_email
+from .normalize import email_equals, normalize_email
 from .validators import validate_normalized_email
 
 
@@ -26,7 +26,7 @@ class UserManager(BaseUserManager.from_queryset(TrackedQuerySet)):
     use_in_migrations = True
 
     def get_by_natural_key(self, username: str) -> User:
-        return self.get(email__iexact=normalize_email(username or ""))
+        return self.get(email_equals("email", username or ""))
 
     def _create_user(self, email: str, password: str | None, **extra: object) -> User:
         if not email:

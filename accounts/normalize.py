@@ -5,6 +5,9 @@ from __future__ import annotations
 import unicodedata
 
 from django.contrib.auth.base_user import BaseUserManager
+from django.db.models import Value
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 
 
 def normalize_name(value: str) -> str:
@@ -23,3 +26,15 @@ def has_control_characters(value: str) -> bool:
 def normalize_email(value: str) -> str:
     """Return the email trimmed and NFC-normalised, with its domain lowercased."""
     return BaseUserManager.normalize_email(unicodedata.normalize("NFC", value.strip()))
+
+
+def email_equals(path: str, email: str) -> Exact:
+    """Return a filter matching the email at ``path`` to ``email`` as the database compares them.
+
+    ``Lower()`` on both sides, in the database: what the ``accounts_user_email_ci_unique``
+    constraint compares, so the lookup can use that constraint's index. ``iexact`` compares
+    ``UPPER()`` on PostgreSQL, which uses no index and disagrees for a few letters (the Kelvin
+    sign ``K``: its upper case is itself, its lower case is ``k``). Every lookup of a login by
+    email goes through here: sign-in, password reset, staff and command lookups.
+    """
+    return Exact(Lower(path), Lower(Value(normalize_email(email))))

@@ -10,14 +10,11 @@ from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.core.paginator import Paginator
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
-from django.template import loader
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -35,7 +32,6 @@ from consent.selectors import (
     purpose_list,
 )
 from consent.services import consent_record
-from notices.outbox import outbox_send
 from rights.email_change import EmailChangeInvalid, email_change_send, email_change_verify
 from rights.export import page_sections, with_labels
 from rights.models import DataSubjectRequest
@@ -52,6 +48,7 @@ from rights.services import request_file, request_withdraw_closure
 
 from .forms import (
     CorrectDataForm,
+    CustomerPasswordResetForm,
     EmailChangeForm,
     PolicyDecisionForm,
     SignupForm,
@@ -145,43 +142,6 @@ def healthz(request: HttpRequest) -> HttpResponse:
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
     return JsonResponse({"status": "ok", "database": "up"})
-
-
-class CustomerPasswordResetForm(PasswordResetForm):
-    """Django's reset form; each reset email to a customer is recorded as a notice.
-
-    Unknown, inactive (erased) and passwordless logins get no email, as in Django. Staff logins
-    are no customers: their email is sent but not recorded.
-    """
-
-    def send_mail(
-        self,
-        subject_template_name: str,
-        email_template_name: str,
-        context: dict[str, Any],
-        from_email: str | None,
-        to_email: str,
-        html_email_template_name: str | None = None,
-    ) -> None:
-        customer = Customer.objects.filter(user=context["user"]).select_related("user").first()
-        if customer is None:
-            return super().send_mail(
-                subject_template_name,
-                email_template_name,
-                context,
-                from_email,
-                to_email,
-                html_email_template_name,
-            )
-        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
-        message = EmailMultiAlternatives(
-            subject, loader.render_to_string(email_template_name, context), from_email, [to_email]
-        )
-        if html_email_template_name is not None:
-            message.attach_alternative(
-                loader.render_to_string(html_email_template_name, context), "text/html"
-            )
-        outbox_send(customer=customer, template=email_template_name, purpose="", message=message)
 
 
 class CustomerPasswordResetView(auth_views.PasswordResetView):

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.normalize import email_equals
 from consent.context import Channel
 from consent.models import AccessLog, Purpose
 
@@ -106,7 +107,7 @@ class AccessFilterForm(DateRangeMixin, forms.Form):
             return None
         if value.isdigit():
             return int(value)
-        user = get_user_model().objects.filter(email__iexact=value).only("pk").first()
+        user = get_user_model().objects.filter(email_equals("email", value)).only("pk").first()
         if user is None:
             raise forms.ValidationError(_("No login has this email."), code="unknown")
         return user.pk

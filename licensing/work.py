@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from accounts.normalize import email_equals
 from consent import access
 from consent.admin_mixins.common import restriction_message, vetoed_customer_ids
 from consent.context import AccessContext, Channel, access_context, require_context
@@ -62,7 +63,7 @@ def system_actor() -> User:
     It has no usable password and is inactive, so nobody can sign in with it.
     """
     email = settings.SYSTEM_ACTOR_EMAIL.strip().lower()
-    user = User.objects.filter(email__iexact=email).first()
+    user = User.objects.filter(email_equals("email", email)).first()
     if user is not None:
         return user
     try:
@@ -73,5 +74,5 @@ def system_actor() -> User:
             user.save()
     except (IntegrityError, ValidationError):
         # Another run created it at the same moment (caught by the constraint or its validation).
-        return User.objects.get(email__iexact=email)
+        return User.objects.get(email_equals("email", email))
     return user

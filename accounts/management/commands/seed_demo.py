@@ -13,6 +13,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from accounts.models import Customer, User
+from accounts.normalize import email_equals
 from accounts.services import customer_register
 from consent.context import Channel, access_context
 from consent.purposes import ACCOUNT_MANAGEMENT, COMPLIANCE_REVIEWER, SUPPORT
@@ -110,7 +111,7 @@ class Command(BaseCommand):
             self.stdout.write(demo_devices_ensure(users=staff_users))
 
     def _staff(self, email: str, label: str, role: str | None, superuser: bool) -> User:
-        user = User.objects.filter(email__iexact=email).first()
+        user = User.objects.filter(email_equals("email", email)).first()
         if user is None:
             if superuser:
                 user = User.objects.create_superuser(email, DEMO_PASSWORD)

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
+from accounts.normalize import email_equals
 from consent.context import Channel, access_context
 from rights.erasure import erasures_replay, ledger_path
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        approver = User.objects.filter(email__iexact=options["approved_by"]).first()
+        approver = User.objects.filter(email_equals("email", options["approved_by"])).first()
         if approver is None or not (
             approver.is_superuser or approver.groups.filter(name="Compliance reviewer").exists()
         ):
