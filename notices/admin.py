@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consent import access
 from consent.admin_mixins import PersonalDataAdminMixin
-from consent.selectors import consent_filter_allowed, user_may_declare
+from consent.selectors import user_may_declare
 
 from . import services
 from .models import Announcement, Notice
@@ -123,14 +123,21 @@ class AnnouncementAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("audience now"))
     def audience_size(self, obj: Announcement) -> str:
+        """What a send would do now: the counts of a dry run, by the send's own rules."""
         if obj.pk is None:
             return "—"
-        audience = services.announcement_audience(announcement=obj)
-        total = audience.count()
-        allowed = consent_filter_allowed(audience, purpose_code=services.UPDATE_PURPOSE).count()
-        return _("%(allowed)d customers (%(skipped)d more withdrew consent to update notices)") % {
-            "allowed": allowed,
-            "skipped": total - allowed,
+        try:
+            plan = services.update_notice_send(announcement=obj, dry_run=True)
+        except ValidationError as error:
+            return " ".join(error.messages)
+        return _(
+            "%(due)d customers to send to; not sent: %(sent)d already sent, %(withdrew)d withdrew"
+            " consent to update notices, %(restricted)d under a restriction"
+        ) % {
+            "due": plan.due,
+            "sent": plan.already_sent,
+            "withdrew": plan.skipped_consent,
+            "restricted": plan.skipped_restricted,
         }
 
     @admin.display(description=_("preview"))

@@ -146,3 +146,26 @@ def test_sent_notices_show_recipients_only_under_a_notice_purpose(
     )
     declare(client, "licensing")
     assert client.get(url).status_code == 403
+
+
+def test_the_audience_count_follows_the_send_rules(client, account_manager):
+    from tests.notices.test_restriction import restrict
+
+    make_customer(email="one@example.com")
+    make_customer(email="two@example.com")
+    withdraw(make_customer(email="left@example.com"), "update_notices")
+    restrict(make_customer(email="restricted@example.com"))
+    note = Announcement.objects.create(
+        subject_vi="Bản 5", subject_en="Version 5", body_vi="Mới.", body_en="New."
+    )
+    client.force_login(account_manager)
+    url = reverse("admin:notices_announcement_change", args=[note.pk])
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert (
+        "2 customers to send to; not sent: 0 already sent, 1 withdrew consent to update notices,"
+        " 1 under a restriction"
+    ) in html
+    note.audience = "plan"
+    note.save()
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Choose the plan whose customers should get this notice." in html
