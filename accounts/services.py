@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from consent import access
-from consent.context import require_context
+from consent.context import context_changed, require_context
 from consent.history import bulk_update_tracked
 from consent.models import PolicyVersion
 from consent.services import consent_record
@@ -45,8 +45,7 @@ def customer_register(
     user.set_password(password)
     user.full_clean(exclude=["password"])
     ctx.actor = user  # the new customer is the actor of their own signup
-    reason, ctx.reason = ctx.reason, ctx.reason or "signup"
-    try:
+    with context_changed(reason=ctx.reason or "signup"):
         user.save()
         customer = Customer(
             user=user,
@@ -56,8 +55,6 @@ def customer_register(
         )
         customer.full_clean()
         customer.save()
-    finally:
-        ctx.reason = reason
     consent_record(
         customer=customer,
         policy_version=policy_version,

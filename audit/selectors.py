@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from consent import access
 from consent.admin_mixins import FORMULA_TRIGGERS, neutralize_cell
-from consent.context import require_context
+from consent.context import context_changed
 from consent.masking import mask_value
 from consent.models import AccessLog, AccessLogQuerySet
 
@@ -408,13 +408,11 @@ def change_reveal(*, customer: Any, key: str, reason: str) -> Change | None:
     change = next((c for c in customer_changes(customer) if c.key == key), None)
     if change is None:
         return None
-    ctx = require_context()
-    ctx.reference = reason[:200]
-    personal = change.personal_fields
-    access.access_record(
-        subjects=[customer],
-        action=access.Action.VIEW,
-        fields=personal or change.fields,
-        purpose=REVIEWER_PURPOSE,
-    )
+    with context_changed(reference=reason[:200]):
+        access.access_record(
+            subjects=[customer],
+            action=access.Action.VIEW,
+            fields=change.personal_fields or change.fields,
+            purpose=REVIEWER_PURPOSE,
+        )
     return change

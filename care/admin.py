@@ -244,8 +244,7 @@ class CareRequestAdmin(OptimisticLockAdminMixin, PersonalDataAdminMixin, SimpleH
 
     def _declare(self, request: HttpRequest, obj: CareRequest) -> None:
         declaration = declaration_set(request, purpose=obj.purpose, reference=obj.reference)
-        request.access_context.purpose = declaration.purpose
-        request.access_context.reference = declaration.reference
+        request.access_context.declare(declaration.purpose, declaration.reference)
         request._purpose_granted = None
 
     def save_model(self, request: HttpRequest, obj: CareRequest, form: Any, change: bool) -> None:
@@ -274,8 +273,7 @@ class CareRequestAdmin(OptimisticLockAdminMixin, PersonalDataAdminMixin, SimpleH
             services.care_request_assign(request=current, assignee=data.get("assignee"))
         if current.status == CareRequest.Status.CLOSED:
             declaration_end(request)
-            request.access_context.purpose = None
-            request.access_context.reference = ""
+            request.access_context.declare(None)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """Nothing related is saved from this form (messages go through services)."""

@@ -129,8 +129,7 @@ class PortalAdminSite(admin.AdminSite):
             declaration = declaration_set(
                 request, purpose=code, reference=form.cleaned_data["reference"]
             )
-            request.access_context.purpose = declaration.purpose
-            request.access_context.reference = declaration.reference
+            request.access_context.declare(declaration.purpose, declaration.reference)
             messages.success(request, _("Purpose declared. Personal data is now visible."))
             return HttpResponseRedirect(
                 _safe_next(request, reverse("admin:index", current_app=self.name))
@@ -153,8 +152,7 @@ class PortalAdminSite(admin.AdminSite):
         if request.method != "POST":
             raise PermissionDenied
         declaration_end(request)
-        request.access_context.purpose = None
-        request.access_context.reference = ""
+        request.access_context.declare(None)
         messages.info(request, _("Purpose ended. Personal data is masked again."))
         return HttpResponseRedirect(
             _safe_next(request, reverse("admin:index", current_app=self.name))

@@ -51,6 +51,12 @@ class AccessContext:
     ip: str | None = None
     pending: list[Any] = field(default_factory=list)
 
+    def declare(self, purpose: str | None, reference: str = "") -> None:
+        """Make ``purpose`` and ``reference`` those of the rest of the request (a staff member
+        declared them, or ended a declaration with ``None``)."""
+        self.purpose = purpose
+        self.reference = reference
+
     @property
     def actor_id(self) -> int | None:
         actor = self.actor
@@ -86,6 +92,28 @@ def bind_context(ctx: AccessContext) -> Iterator[AccessContext]:
         yield ctx
     finally:
         _current.reset(token)
+
+
+@contextmanager
+def context_changed(**changes: Any) -> Iterator[AccessContext]:
+    """Change fields of the open context (``reference``, ``reason``…) for the block only.
+
+    For work inside a request that must be logged or recorded under its own reference or reason
+    (a breach notification, an erasure) whatever the request declared; the request's values are
+    back after the block, also when it raises.
+    """
+    ctx = require_context()
+    unknown = set(changes) - {"purpose", "reference", "reason"}
+    if unknown:
+        raise TypeError(f"context_changed() cannot change {', '.join(sorted(unknown))}")
+    previous = {name: getattr(ctx, name) for name in changes}
+    for name, value in changes.items():
+        setattr(ctx, name, value)
+    try:
+        yield ctx
+    finally:
+        for name, value in previous.items():
+            setattr(ctx, name, value)
 
 
 @contextmanager

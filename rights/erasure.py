@@ -29,7 +29,7 @@ from django.db import connection, models, transaction
 from phonenumber_field.modelfields import PhoneNumberField
 
 from audit.erasure import erasure_gate
-from consent.context import require_context
+from consent.context import context_changed, require_context
 
 from .models import ErasureRecord
 from .registry import registered
@@ -289,15 +289,10 @@ def customer_erase(*, customer: Any, request: Any = None, approved_by: Any = Non
     rows hold no values and stay. The ledger line is appended to the file once the transaction
     commits (a rolled-back erasure leaves none). Returns the ledger row.
     """
-    ctx = require_context()
-    previous_reason = ctx.reason
     reason = f"erasure under request #{request.pk}" if request is not None else "account erasure"
-    ctx.reason = reason
-    try:
+    with context_changed(reason=reason):
         _close_login(customer.user)
         rows = erase_values(customer=customer, reason=reason, approved_by=approved_by)
-    finally:
-        ctx.reason = previous_reason
     record, created = ErasureRecord.objects.get_or_create(
         customer_id=customer.pk,
         defaults={

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from consent import access
-from consent.context import require_context
+from consent.context import context_changed, require_context
 from consent.workdays import add_calendar_days, add_working_days
 
 from .erasure import customer_erase, is_erased
@@ -269,17 +269,13 @@ def breach_notify_customers(*, breach: Breach, actor: Any) -> BreachNotifyOutcom
             sent.append(customer)
     if sent:
         # The rows name the breach they serve, whatever reference the reviewer had declared.
-        ctx = require_context()
-        declared, ctx.reference = ctx.reference, f"breach #{breach.pk}"
-        try:
+        with context_changed(reference=f"breach #{breach.pk}"):
             access.access_record(
                 subjects=sent,
                 action=access.Action.NOTIFY,
                 fields=("email",),
                 purpose=BREACH_NOTIFY_PURPOSE,
             )
-        finally:
-            ctx.reference = declared
     return BreachNotifyOutcome(
         notified=len(sent),
         skipped_closed=len(pending) - len(reachable),

@@ -6,7 +6,7 @@ from django.test import RequestFactory
 from accounts.models import Customer
 from accounts.services import customer_update
 from consent import access
-from consent.context import Channel, MissingAccessContext, access_context
+from consent.context import Channel, MissingAccessContext, access_context, context_changed
 from consent.middleware import AccessContextMiddleware
 from consent.models import AccessLog
 
@@ -72,3 +72,23 @@ def test_a_successful_request_writes_its_rows_with_one_request_id(customer, supe
     rows = AccessLog.objects.filter(actor_id=superuser.pk)
     assert rows.count() == 2
     assert {r.request_id for r in rows} == {response["X-Request-ID"]}
+
+
+def test_a_changed_reference_names_the_rows_of_its_block_only(customer):
+    with access_context(actor=None, channel=Channel.COMMAND, reference="ticket 7") as ctx:
+        with pytest.raises(ValueError), context_changed(reference="breach #3", reason="notify"):
+            access.access_record(subjects=[customer], action=access.Action.NOTIFY)
+            raise ValueError("the block fails after logging")
+        assert (ctx.reference, ctx.reason) == ("ticket 7", "")
+        access.access_record(subjects=[customer], action=access.Action.VIEW)
+    rows = AccessLog.objects.filter(customer_id=customer.pk, action__in=["notify", "view"])
+    assert sorted(rows.values_list("action", "reference")) == [
+        ("notify", "breach #3"),
+        ("view", "ticket 7"),
+    ]
+
+
+def test_only_the_declaration_and_reason_can_be_changed_for_a_block():
+    with access_context(actor=None, channel=Channel.COMMAND):
+        with pytest.raises(TypeError, match="actor"), context_changed(actor=None):
+            pass
