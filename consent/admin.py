@@ -14,22 +14,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .admin_mixins import PersonalDataAdminMixin
+from .admin_mixins import PersonalDataAdminMixin, ReadOnlyAdmin
 from .forms import PolicyPublishForm
 from .models import AccessLog, ConsentRecord, PolicyVersion, Purpose
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Nobody adds, changes or deletes rows here; those with the view permission read them."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Purpose)

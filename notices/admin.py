@@ -24,7 +24,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from consent import access
-from consent.admin_mixins import PersonalDataAdminMixin
+from consent.admin_mixins import PersonalDataAdminMixin, ReadOnlyAdmin
 from consent.selectors import user_may_declare
 
 from . import services
@@ -229,7 +229,7 @@ class AnnouncementAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notice)
-class NoticeAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
+class NoticeAdmin(PersonalDataAdminMixin, ReadOnlyAdmin):
     """Every notice emailed: recipient, template, purpose, time and status (never the body)."""
 
     personal_fields = ("customer__user__email",)
@@ -268,11 +268,3 @@ class NoticeAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
     actions: list[str] = []
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

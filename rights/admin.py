@@ -23,7 +23,13 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from consent import access
-from consent.admin_mixins import ALLOWED, NONE, IdAutocompleteAdminMixin, PersonalDataAdminMixin
+from consent.admin_mixins import (
+    ALLOWED,
+    NONE,
+    IdAutocompleteAdminMixin,
+    PersonalDataAdminMixin,
+    ReadOnlyAdmin,
+)
 from security.locking import OptimisticLockAdminMixin
 
 from . import services
@@ -197,7 +203,7 @@ class DataSubjectRequestAdmin(PersonalDataAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ErasureRecord)
-class ErasureRecordAdmin(admin.ModelAdmin):
+class ErasureRecordAdmin(ReadOnlyAdmin):
     list_display = [
         "customer_id",
         "user_id",
@@ -208,14 +214,6 @@ class ErasureRecordAdmin(admin.ModelAdmin):
     ]
     readonly_fields = list_display
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 # Breach times before this are typing errors (and year 1 cannot even be stored in UTC).

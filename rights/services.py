@@ -77,6 +77,16 @@ def _check_open(request: DataSubjectRequest) -> None:
         raise ValidationError(_("This request is already closed."), code="closed")
 
 
+def _store(request: DataSubjectRequest, *, handled_by: Any = None) -> None:
+    """Save a step of the request (with its history row) and log the change of its status."""
+    if handled_by is not None:
+        request.handled_by = handled_by
+    request.save_tracked()
+    access.access_record(
+        subjects=[request.customer_id], action=access.Action.CHANGE, fields=("request_status",)
+    )
+
+
 @transaction.atomic
 def request_withdraw(*, request: DataSubjectRequest) -> DataSubjectRequest:
     """The customer withdraws their own request (a standing restriction is lifted this way)."""
@@ -87,10 +97,7 @@ def request_withdraw(*, request: DataSubjectRequest) -> DataSubjectRequest:
         raise ValidationError(_("This request can no longer be withdrawn."), code="closed")
     request.status = Status.WITHDRAWN
     request.closed_at = timezone.now()
-    request.save_tracked()
-    access.access_record(
-        subjects=[request.customer_id], action=access.Action.CHANGE, fields=("request_status",)
-    )
+    _store(request)
     return request
 
 
@@ -118,11 +125,7 @@ def request_acknowledge(*, request: DataSubjectRequest, actor: Any) -> DataSubje
         raise ValidationError(_("Only a newly received request can be acknowledged."), code="state")
     request.status = Status.ACKNOWLEDGED
     request.acknowledged_at = timezone.now()
-    request.handled_by = actor
-    request.save_tracked()
-    access.access_record(
-        subjects=[request.customer_id], action=access.Action.CHANGE, fields=("request_status",)
-    )
+    _store(request, handled_by=actor)
     return request
 
 
@@ -149,11 +152,7 @@ def request_extend(
     request.extension_days = days
     request.extension_reason = reason
     request.complete_due = add_calendar_days(request.complete_due, days)
-    request.handled_by = actor
-    request.save_tracked()
-    access.access_record(
-        subjects=[request.customer_id], action=access.Action.CHANGE, fields=("request_status",)
-    )
+    _store(request, handled_by=actor)
     return request
 
 
@@ -169,11 +168,7 @@ def request_complete(
     request.acknowledged_at = request.acknowledged_at or now
     request.closed_at = now
     request.response = response.strip()
-    request.handled_by = actor
-    request.save_tracked()
-    access.access_record(
-        subjects=[request.customer_id], action=access.Action.CHANGE, fields=("request_status",)
-    )
+    _store(request, handled_by=actor)
     if request.kind in (Kind.ERASURE, Kind.CLOSURE):
         customer_erase(customer=request.customer, request=request, approved_by=actor)
         access.access_record(
@@ -196,11 +191,7 @@ def request_reject(*, request: DataSubjectRequest, actor: Any, response: str) ->
     request.acknowledged_at = request.acknowledged_at or now
     request.closed_at = now
     request.response = response.strip()
-    request.handled_by = actor
-    request.save_tracked()
-    access.access_record(
-        subjects=[request.customer_id], action=access.Action.CHANGE, fields=("request_status",)
-    )
+    _store(request, handled_by=actor)
     return request
 
 

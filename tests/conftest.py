@@ -20,6 +20,18 @@ def _fast_tests(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language (vi): a request in English, or a test that
+    switched, leaves its language active in the thread, and a later test would read English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def policy(db):
     from consent.selectors import policy_current

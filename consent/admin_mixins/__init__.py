@@ -24,7 +24,8 @@ autocomplete):
 The package, by concern: ``mixin`` (``PersonalDataAdminMixin``: purposes, masking, change forms,
 deletion, autocomplete), ``lookups`` (URL filters and search), ``history`` (history pages),
 ``exports`` (CSV/XLSX), ``autocomplete`` (autocomplete fields that take well-formed ids only) and
-``common`` (shared names). Import from ``consent.admin_mixins``.
+``common`` (shared names, and ``ReadOnlyAdmin`` for registers nobody edits). Import from
+``consent.admin_mixins``.
 """
 
 from .autocomplete import IdAutocompleteAdminMixin
@@ -34,6 +35,7 @@ from .common import (
     DENIED,
     NONE,
     REASON_FIELD,
+    ReadOnlyAdmin,
     ReasonFormMixin,
     leaf,
     lookup_fields,
@@ -56,6 +58,7 @@ __all__ = [
     "NONE",
     "REASON_FIELD",
     "PersonalDataAdminMixin",
+    "ReadOnlyAdmin",
     "ReasonFormMixin",
     "leaf",
     "lookup_fields",

@@ -6,8 +6,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import forms
+from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db.models import Field
+from django.http import HttpRequest
 from django.utils.translation import gettext, gettext_lazy
 
 NONE = "none"
@@ -124,3 +126,17 @@ class _MaskedTitle:
 
     def __str__(self) -> str:
         return self._text
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """An admin where nobody adds, changes or deletes rows; those with the view permission read
+    them (evidence: the registers, the access log, the notices sent, the erasure ledger)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
