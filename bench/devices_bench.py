@@ -4,7 +4,9 @@
 Runs gunicorn (sync workers) on loopback with bench.settings and drives it with wrk, bounded in
 time: every scenario runs for --seconds, in --rounds interleaved rounds, against the same server
 and workers. Prints requests/s, errors and p99 latency per scenario and the ratio of each PUT to
-the baseline (goal: >= 0.7, zero errors).
+the baseline (goal: >= 0.7, zero errors). Two reference scenarios, not subject to the goal, show
+the floor under any implementation of the PUT (bench/urls.py): its hot-path query alone, and that
+query plus the self-access row every API call writes.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/excelcrm_bench .venv/bin/python \
         bench/devices_bench.py [--seconds 10] [--rounds 2] [--workers 2] [--connections 8]
@@ -31,6 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/excelcrm_issue4_bench"
 DEVICES = 64
 NAMES = ["camera", "internet", "contacts", "calls", "notifications"]
+
+FLOOR = "floor: read only"
+FLOOR_LOGGED = "floor: + access row"
+PUT_PATH = '"/api/v1/devices/" .. id .. "/permissions/"'
 
 LUA_COMMON = """
 local ids = {%(ids)s}
@@ -261,10 +267,14 @@ def main() -> int:
         else:
             sys.exit("gunicorn did not start")
         values = {"ids": ", ".join(map(str, ids)), "token": token, "fixed_at": seeded_at}
+        unchanged = LUA_PUT % {**values, "changing": "false"}
         scenarios = {
             "bare SELECT view": LUA_BARE % values,
-            "PUT unchanged": LUA_PUT % {**values, "changing": "false"},
+            "PUT unchanged": unchanged,
             "PUT changed": LUA_PUT % {**values, "changing": "true"},
+            # References, not subject to the goal (bench/urls.py): a PUT's unavoidable work.
+            FLOOR: unchanged.replace(PUT_PATH, '"/bench/floor/" .. id .. "/"'),
+            FLOOR_LOGGED: unchanged.replace(PUT_PATH, '"/bench/floor-logged/" .. id .. "/"'),
         }
         # Warm up the workers (connections, imports) before measuring.
         for script in scenarios.values():
@@ -282,7 +292,7 @@ def main() -> int:
         f"{args.rounds} interleaved rounds x {args.seconds}s per scenario, PostgreSQL"
     )
     print(
-        f"{'scenario':<18} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        f"{'scenario':<20} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
         f"{'requests':>9} {'ratio':>6}"
     )
     baseline = sum(r["rps"] for r in results["bare SELECT view"]) / args.rounds
@@ -295,11 +305,16 @@ def main() -> int:
         requests = sum(int(r["requests"]) for r in runs)
         ratio = rps / baseline
         print(
-            f"{name:<18} {rps:>9.1f} {p50:>8.2f} {p99:>8.2f} {errors:>7d} {requests:>9d} "
+            f"{name:<20} {rps:>9.1f} {p50:>8.2f} {p99:>8.2f} {errors:>7d} {requests:>9d} "
             f"{ratio:>6.2f}"
         )
-        ok = ok and errors == 0 and (name == "bare SELECT view" or ratio >= 0.7)
-    print("goal (>= 0.7x the bare view, zero errors):", "met" if ok else "NOT met")
+        goal = name.startswith("PUT")
+        ok = ok and errors == 0 and (not goal or ratio >= 0.7)
+    print("goal (each PUT >= 0.7x the bare view, zero errors):", "met" if ok else "NOT met")
+    print(
+        f"{FLOOR}: body + the hot-path query, no write; {FLOOR_LOGGED}: the same plus the"
+        " self-access row every API call writes (no validation, comparison or response)."
+    )
     return 0 if ok else 1
 
 
