@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -20,6 +21,7 @@ from consent.admin_mixins import PersonalDataAdminMixin
 
 from . import services
 from .models import ApiToken, Device, DevicePermission
+from .selectors import with_last_call
 
 DEVICE_PURPOSES = frozenset({"customer_care", "licensing"})
 
@@ -50,7 +52,7 @@ class DeviceAdmin(ReadOnlyMixin, PersonalDataAdminMixin, SimpleHistoryAdmin):
     )
     subject_path = "customer_id"
     allowed_purposes = DEVICE_PURPOSES
-    extra_readonly = ("permissions_summary", "features_off_summary")
+    extra_readonly = ("seen", "permissions_summary", "features_off_summary")
 
     list_display = [
         "id",
@@ -59,7 +61,7 @@ class DeviceAdmin(ReadOnlyMixin, PersonalDataAdminMixin, SimpleHistoryAdmin):
         "model",
         "app_version",
         "registered_at",
-        "last_seen",
+        "seen",
         "unregistered_at",
         "features_off_summary",
     ]
@@ -67,16 +69,21 @@ class DeviceAdmin(ReadOnlyMixin, PersonalDataAdminMixin, SimpleHistoryAdmin):
     list_filter = ["platform", ("unregistered_at", admin.EmptyFieldListFilter)]
     search_fields = ["customer__business_name"]
     ordering = ["-registered_at", "-id"]
-    sortable_by = ["id", "registered_at", "last_seen"]
+    sortable_by = ["id", "registered_at"]
     fieldsets = [
         (None, {"fields": ["customer", "platform", "model", "install_id"]}),
         (_("Versions"), {"fields": ["os_version", "app_version"]}),
-        (_("Dates"), {"fields": ["registered_at", "last_seen", "unregistered_at"]}),
+        (_("Dates"), {"fields": ["registered_at", "seen", "unregistered_at"]}),
         (_("Permissions"), {"fields": ["permissions_summary", "features_off_summary"]}),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).prefetch_related("permissions")
+        return with_last_call(super().get_queryset(request).prefetch_related("permissions"))
+
+    @admin.display(description=_("last seen"))
+    def seen(self, obj: Device) -> str:
+        """The app's newest call about the device (a repeated report writes nothing to it)."""
+        return formats.localize(timezone.localtime(obj.seen_at))
 
 
 @admin.register(DevicePermission)

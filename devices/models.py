@@ -7,6 +7,8 @@ changes nothing writes nothing.
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -73,6 +75,14 @@ class Device(TrackedModel):
     unregistered_at = models.DateTimeField(_("unregistered at"), null=True, blank=True)
 
     history = PersonalHistory(excluded_fields=["last_seen"])
+
+    @property
+    def seen_at(self) -> datetime.datetime:
+        """When the app last called about this device: the later of ``last_seen`` (registration,
+        real changes) and the newest call in the access log, when ``selectors.with_last_call``
+        annotated it."""
+        call = getattr(self, "last_call_at", None)
+        return max(self.last_seen, call) if call else self.last_seen
 
     class Meta:
         ordering = ["-registered_at", "-id"]

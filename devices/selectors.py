@@ -11,13 +11,22 @@ import functools
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from consent import access
+from consent.context import Channel
 
 from .models import ApiToken, Device, DevicePermission
-from .services import DEVICE_FIELDS, PERMISSION_FIELDS, TOKEN_FIELDS, token_hash
+from .services import (
+    DEVICE_FIELDS,
+    DEVICE_REFERENCE_PREFIX,
+    PERMISSION_FIELDS,
+    TOKEN_FIELDS,
+    log_device_call,
+    token_hash,
+)
 
 
 def api_token_get_valid(*, raw: str) -> ApiToken | None:
@@ -180,9 +189,7 @@ def device_find_by_token(*, raw: str, device_id: int) -> Device | None:
 def device_get_own(*, customer: Any, device_id: int) -> Device:
     """Return the customer's own device (as ``device_find_own``), logging a self-access API call."""
     device = device_find_own(customer=customer, device_id=device_id)
-    access.access_record(
-        subjects=[customer], action=access.Action.API, fields=DEVICE_FIELDS + PERMISSION_FIELDS
-    )
+    log_device_call(device, fields=DEVICE_FIELDS + PERMISSION_FIELDS)
     return device
 
 
@@ -191,7 +198,25 @@ def device_list_own(*, customer: Any) -> QuerySet[Device]:
     access.access_record(
         subjects=[customer], action=access.Action.VIEW, fields=DEVICE_FIELDS + PERMISSION_FIELDS
     )
-    return Device.objects.filter(customer=customer).prefetch_related("permissions")
+    return with_last_call(Device.objects.filter(customer=customer).prefetch_related("permissions"))
+
+
+def with_last_call(devices: QuerySet[Device]) -> QuerySet[Device]:
+    """Annotate each device with ``last_call_at``: its newest self-access row from the app.
+
+    A report that repeats the stored state writes nothing to the device (not even
+    ``last_seen``), but every app call leaves a self-access row referencing its device
+    (``services.device_reference``, unique to the device); ``Device.seen_at`` is the later of
+    the two. One index probe per device (devices migration 0003: a partial index on the API
+    rows' ``(reference, at)``).
+    """
+    from consent.models import AccessLog
+
+    calls = AccessLog.objects.filter(
+        channel=Channel.API,
+        reference=Concat(Value(DEVICE_REFERENCE_PREFIX), Cast(OuterRef("pk"), CharField())),
+    ).order_by("-at")
+    return devices.annotate(last_call_at=Subquery(calls.values("at")[:1]))
 
 
 def api_token_list_own(*, user: Any) -> QuerySet[ApiToken]:

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from consent import access
+from consent.context import context_changed
 
 from .models import ApiToken, Device, DevicePermission
 
@@ -27,6 +28,25 @@ PERMISSION_FIELDS = ("device_permissions",)
 TOKEN_FIELDS = ("api_token",)
 
 TOKEN_PREFIX = "exc_"
+
+
+DEVICE_REFERENCE_PREFIX = "device #"
+
+
+def device_reference(device_id: int) -> str:
+    """The access-log reference of an app call about one device (``"device #17"``).
+
+    Every such call leaves a self-access row, so the newest row with this reference is when the
+    device was last seen (``selectors.with_last_call``), though a repeated report writes nothing
+    to the device itself.
+    """
+    return f"{DEVICE_REFERENCE_PREFIX}{device_id}"
+
+
+def log_device_call(device: Any, *, fields: tuple[str, ...]) -> None:
+    """Log the app's call about ``device`` as self-access, referencing the device."""
+    with context_changed(reference=device_reference(device.pk)):
+        access.access_record(subjects=[device.customer_id], action=access.Action.API, fields=fields)
 
 
 def token_hash(raw: str) -> str:
@@ -132,11 +152,7 @@ def device_register(
         device.unregistered_at = None
         device.last_seen = now
         device.save_tracked()
-    access.access_record(
-        subjects=[customer],
-        action=access.Action.API,
-        fields=DEVICE_FIELDS,
-    )
+    log_device_call(device, fields=DEVICE_FIELDS)
     return device, created
 
 
@@ -145,9 +161,7 @@ def device_unregister(*, device: Device) -> None:
     """Unregister ``device``: it disappears from the app's API, its rows and history stay."""
     device.unregistered_at = timezone.now()
     device.save_tracked()
-    access.access_record(
-        subjects=[device.customer_id], action=access.Action.API, fields=DEVICE_FIELDS
-    )
+    log_device_call(device, fields=DEVICE_FIELDS)
 
 
 # No savepoint: inside the request's transaction any error rolls the whole request back anyway,
@@ -194,7 +208,5 @@ def device_permissions_report(*, device: Device, reports: dict[str, PermissionRe
         cache = getattr(device, "_prefetched_objects_cache", None)
         if cache is not None:
             cache["permissions"] = list(stored.values())
-    access.access_record(
-        subjects=[device.customer_id], action=access.Action.API, fields=PERMISSION_FIELDS
-    )
+    log_device_call(device, fields=PERMISSION_FIELDS)
     return changed
