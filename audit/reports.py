@@ -226,7 +226,8 @@ def ungranted_accesses(start: datetime.datetime, end: datetime.datetime) -> list
         .exclude(purpose="")
         .exclude(actor_id=None)
     )
-    triples = list(base.values_list("actor_id", "purpose", "channel").distinct())
+    # No ordering: the model orders by (at, id), which DISTINCT would otherwise include.
+    triples = list(base.order_by().values_list("actor_id", "purpose", "channel").distinct())
     snapshots: dict[int, list[GrantSnapshot]] = {}
     for snap in GrantSnapshot.objects.filter(
         user_id__in={actor for actor, _p, _c in triples}, at__lt=end

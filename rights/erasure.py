@@ -229,6 +229,7 @@ def _logged_object_ids(model: type[models.Model], flt: dict) -> set[str]:
         ids |= {
             str(pk)
             for pk in history_model._base_manager.filter(**flt)
+            .order_by()  # history's default ordering would make DISTINCT keep every row
             .values_list(attname, flat=True)
             .distinct()
         }

@@ -363,6 +363,20 @@ def test_reports_flag_a_purpose_not_granted_at_that_time(
     assert flagged == [(support_user.pk, "licensing")]
 
 
+def test_the_grant_check_reads_each_actor_purpose_and_channel_once(
+    reviewer_client, support_user, customer
+):
+    # The access log's default ordering (at, id) inside DISTINCT made this query return every
+    # row of the period (380,000 at 3M rows: 5.3 s of a 9 s page) instead of a few triples.
+    for _ in range(3):
+        log(support_user, customer, purpose="licensing")
+    with CaptureQueriesContext(connection) as queries:
+        reviewer_client.get(reverse("audit:reports"))
+    [triples] = [q["sql"] for q in queries.captured_queries if "SELECT DISTINCT" in q["sql"]]
+    selected = triples.split(" FROM ")[0]
+    assert '"at"' not in selected and '"id"' not in selected
+
+
 def test_reviewer_reveals_are_not_flagged_but_a_staff_without_grants_is(
     reviewer_client, reviewer, changed_customer
 ):
