@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.db.models import F, Q, Window
+from django.db.models.functions import Lag
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,23 +35,24 @@ def device_permission_events(customer: Any, *, limit: int) -> Iterator[Any]:
     from audit.sources import actor_label
     from audit.timeline import TimelineEvent
 
+    # Each history row with the state before it (same device and permission); a row that kept
+    # the state (an update of the time or source alone) is no change. Done in the database,
+    # newest first and bounded: an active customer's devices have tens of thousands of rows.
+    previous = Window(
+        Lag("state"),
+        partition_by=[F("device_id"), F("name")],
+        order_by=[F("history_date").asc(), F("history_id").asc()],
+    )
     records = (
         DevicePermission.history.filter(device__customer_id=customer.pk)
+        .annotate(old_state=previous)
+        .filter(Q(old_state__isnull=True) | ~Q(old_state=F("state")) | ~Q(history_type="~"))
         .select_related("device")
-        .order_by("history_date", "history_id")
+        .order_by("-history_date", "-history_id")[:limit]
     )
-    changes = []
-    previous: dict[tuple[int, str], str] = {}
-    for record in records:
-        key = (record.device_id, record.name)
-        old = previous.get(key)
-        previous[key] = record.state
-        if old == record.state and record.history_type == "~":
-            continue
-        changes.append((record, old))
-    changes = changes[-limit:]
+    changes = [(record, record.old_state) for record in records]
     labels = actor_labels(record.history_user_id for record, _old in changes)
-    for record, old in reversed(changes):
+    for record, old in changes:
         permission = _label(PermissionName, record.name)
         yield TimelineEvent(
             at=record.history_date,

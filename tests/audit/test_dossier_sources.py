@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -132,3 +133,30 @@ def test_single_messages_of_the_outbox_appear_without_a_run_sender(reviewer_clie
     assert (notice.actor, notice.channel, notice.purpose) == ("", "", "")
     assert PASSWORD_RESET in notice.summary
     assert "Liên kết bí mật" not in page.content.decode()
+
+
+def test_the_device_track_is_the_newest_changes_found_in_the_database(client, customer):
+    from datetime import timedelta
+
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from devices.dossier import device_permission_events
+
+    api = Api(client, issue_token(client, customer.user.email))
+    device_id = api.post("/api/v1/devices/", DEVICE).json()["id"]
+    start = timezone.now()
+    for step, state in enumerate(["granted", "denied", "granted", "denied"]):
+        at = full_report(at=start + timedelta(seconds=step))["permissions"]["camera"]["observed_at"]
+        report = full_report(at=start, camera={"state": state, "observed_at": at,
+                                                "source": "os_settings"})
+        assert api.put(f"/api/v1/devices/{device_id}/permissions/", report).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        events = list(device_permission_events(customer, limit=2))
+    assert [e.kind for e in events] == [
+        "máy ảnh: đã cấp → bị từ chối",
+        "máy ảnh: bị từ chối → đã cấp",
+    ]
+    sql = [q["sql"] for q in queries.captured_queries]
+    history = [text for text in sql if "historicaldevicepermission" in text]
+    assert len(history) == 1 and "LIMIT 2" in history[0]
