@@ -217,9 +217,14 @@ class TrackedModel(models.Model):
             return [f.attname for f in self._meta.concrete_fields]
         changed = []
         for field in self._meta.concrete_fields:
-            if field.attname in loaded and field.get_prep_value(
-                getattr(self, field.attname)
-            ) != field.get_prep_value(loaded[field.attname]):
+            if field.attname not in loaded:
+                continue
+            current, before = getattr(self, field.attname), loaded[field.attname]
+            # The very object that was loaded is unchanged (preparing is not free: a phone
+            # number is validated twice each time it is prepared).
+            if current is not before and field.get_prep_value(current) != field.get_prep_value(
+                before
+            ):
                 changed.append(field.attname)
         return changed
 
