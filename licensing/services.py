@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Customer
 from consent import access
+from consent.vetoes import vetoed_customer_ids
 
 from .models import Licence, Plan
-from .work import require_not_vetoed, require_purpose, vetoed_customer_ids
+from .work import require_not_vetoed, require_purpose
 
 PURPOSE = "licensing"
 # The licence fields named in access-log rows.

@@ -16,8 +16,8 @@ from django.db import IntegrityError, transaction
 from accounts.models import User
 from accounts.normalize import email_equals
 from consent import access
-from consent.admin_mixins.common import restriction_message, vetoed_customer_ids
 from consent.context import AccessContext, Channel, access_context, require_context
+from consent.vetoes import restriction_message, vetoed_customer_ids
 
 
 class WrongPurpose(PermissionDenied):

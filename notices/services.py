@@ -3,7 +3,7 @@
 Both send through ``notices.sending`` (exactly-once claims, batched marking and access logging)
 as the system account. Customers who withdrew consent to the purpose, and customers under a
 data-subject restriction (a registered access veto:
-``consent.admin_mixins.vetoed_customer_ids``), are skipped and counted; so are notices an
+``consent.vetoes.vetoed_customer_ids``), are skipped and counted; so are notices an
 earlier run already sent. Message bodies hold only what their purpose needs: the contact
 person's name for the greeting, and for renewals the plan and its expiry date. The rendered body
 is never stored; the ``Notice`` row records recipient, template, purpose, time and status.
@@ -27,8 +27,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer
-from consent.admin_mixins import vetoed_customer_ids
 from consent.selectors import consent_filter_allowed
+from consent.vetoes import vetoed_customer_ids
 from licensing.models import Licence
 
 from .mail import NoticeMessage

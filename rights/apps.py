@@ -8,7 +8,7 @@ class RightsConfig(AppConfig):
 
     def ready(self) -> None:
         from audit.timeline import register_history_track
-        from consent.admin_mixins import register_access_veto
+        from consent.vetoes import register_access_veto
 
         from . import app_sections, checks, personal_data  # noqa: F401  (registrations)
         from .models import DataSubjectRequest

@@ -1,8 +1,11 @@
-"""Names the admin mixins share: purpose states, vetoes, paths, the reason field."""
+"""Names the admin mixins share: purpose states, paths, the reason field, read-only admins.
+
+The access vetoes live in ``consent.vetoes`` (services and runs ask them too); they are
+re-exported here for the admin code.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import forms
@@ -10,52 +13,20 @@ from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db.models import Field
 from django.http import HttpRequest
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy
+
+from ..vetoes import (  # noqa: F401 (re-exported for the admin mixins)
+    ACCESS_VETOES,
+    register_access_veto,
+    restriction_message,
+    vetoed_customer_ids,
+)
 
 NONE = "none"
 ALLOWED = "allowed"
 DENIED = "denied"
 
 REASON_FIELD = "change_reason"
-
-# Access vetoes: functions ``(customer_ids=, purpose=) -> set of vetoed ids`` registered by apps
-# (``rights`` vetoes restricted customers). A vetoed customer's data is refused even under an
-# allowed purpose, with a ``denied`` row, on every page of every admin using the mixin.
-ACCESS_VETOES: list[Callable[..., set[int]]] = []
-
-
-def register_access_veto(veto: Callable[..., set[int]]) -> Callable[..., set[int]]:
-    """Register ``veto`` (called with ``customer_ids=`` and ``purpose=``); return it."""
-    if veto not in ACCESS_VETOES:
-        ACCESS_VETOES.append(veto)
-    return veto
-
-
-# Vetoes are asked about this many customer ids at a time (one query each for ``rights``).
-VETO_CHUNK = 2000
-
-
-def vetoed_customer_ids(customer_ids: Iterable[Any], *, purpose: str | None) -> set[int]:
-    """Return those of ``customer_ids`` whose data a registered access veto forbids under
-    ``purpose`` (``rights`` vetoes customers under a standing restriction, except for
-    complaints). The one place that asks the vetoes: the admin, the services and the runs."""
-    if not ACCESS_VETOES:
-        return set()
-    ids = [int(pk) for pk in customer_ids if pk is not None]
-    vetoed: set[int] = set()
-    for start in range(0, len(ids), VETO_CHUNK):
-        for veto in ACCESS_VETOES:
-            vetoed.update(veto(customer_ids=ids[start : start + VETO_CHUNK], purpose=purpose))
-    return vetoed
-
-
-def restriction_message() -> str:
-    """Say why a vetoed customer's data is refused."""
-    return gettext(
-        "This customer has restricted the processing of their data: it may be used "
-        "only to resolve complaints and questions."
-    )
-
 
 def leaf(name: str) -> str:
     """Return the last part of a ``__`` path: the field name an access-log row names."""
