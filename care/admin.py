@@ -243,8 +243,7 @@ class CareRequestAdmin(OptimisticLockAdminMixin, PersonalDataAdminMixin, SimpleH
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _declare(self, request: HttpRequest, obj: CareRequest) -> None:
-        declaration = declaration_set(request, purpose=obj.purpose, reference=obj.reference)
-        request.access_context.declare(declaration.purpose, declaration.reference)
+        declaration_set(request, purpose=obj.purpose, reference=obj.reference)
         request._purpose_granted = None
 
     def save_model(self, request: HttpRequest, obj: CareRequest, form: Any, change: bool) -> None:
@@ -273,7 +272,6 @@ class CareRequestAdmin(OptimisticLockAdminMixin, PersonalDataAdminMixin, SimpleH
             services.care_request_assign(request=current, assignee=data.get("assignee"))
         if current.status == CareRequest.Status.CLOSED:
             declaration_end(request)
-            request.access_context.declare(None)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """Nothing related is saved from this form (messages go through services)."""

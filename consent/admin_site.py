@@ -126,10 +126,7 @@ class PortalAdminSite(admin.AdminSite):
                         "personal data for it. Ask an administrator if your work needs it."
                     ),
                 )
-            declaration = declaration_set(
-                request, purpose=code, reference=form.cleaned_data["reference"]
-            )
-            request.access_context.declare(declaration.purpose, declaration.reference)
+            declaration_set(request, purpose=code, reference=form.cleaned_data["reference"])
             messages.success(request, _("Purpose declared. Personal data is now visible."))
             return HttpResponseRedirect(
                 _safe_next(request, reverse("admin:index", current_app=self.name))
@@ -152,7 +149,6 @@ class PortalAdminSite(admin.AdminSite):
         if request.method != "POST":
             raise PermissionDenied
         declaration_end(request)
-        request.access_context.declare(None)
         messages.info(request, _("Purpose ended. Personal data is masked again."))
         return HttpResponseRedirect(
             _safe_next(request, reverse("admin:index", current_app=self.name))

@@ -40,8 +40,16 @@ def declaration_get(request: Any, *, touch: bool = True) -> Declaration | None:
     return Declaration(data["purpose"], data.get("reference", ""), data.get("declared_at", now))
 
 
+def _apply(request: Any, purpose: str | None, reference: str) -> None:
+    # The rest of this request runs under the new declaration too, not only the next ones.
+    ctx = getattr(request, "access_context", None)
+    if ctx is not None:
+        ctx.declare(purpose, reference)
+
+
 def declaration_set(request: Any, *, purpose: str, reference: str = "") -> Declaration:
-    """Declare ``purpose`` (already checked against the user's groups) for this session."""
+    """Declare ``purpose`` (already checked against the user's groups) for this session and for
+    the rest of this request."""
     now = time.time()
     request.session[SESSION_KEY] = {
         "purpose": purpose,
@@ -49,9 +57,11 @@ def declaration_set(request: Any, *, purpose: str, reference: str = "") -> Decla
         "declared_at": now,
         "last_seen": now,
     }
+    _apply(request, purpose, reference[:200])
     return Declaration(purpose, reference[:200], now)
 
 
 def declaration_end(request: Any) -> None:
-    """End the session's declaration, if any."""
+    """End the session's declaration, if any, and this request's."""
     request.session.pop(SESSION_KEY, None)
+    _apply(request, None, "")
