@@ -172,10 +172,15 @@ def describe_access_rows(rows: Iterable[AccessLog]) -> list[dict[str, Any]]:
 
 
 def customer_own(*, user: Any) -> Any:
-    """Return the signed-in user's customer account (no access row: callers log what they show)."""
+    """Return the signed-in user's customer account (no access row: callers log what they show);
+    raise ``Customer.DoesNotExist`` for a login without one."""
     from accounts.models import Customer
+    from accounts.selectors import customer_of
 
-    return Customer.objects.select_related("user").get(user=user)
+    customer = customer_of(user)
+    if customer is None:
+        raise Customer.DoesNotExist
+    return customer
 
 
 def customer_export(*, customer: Any) -> dict[str, Any]:
