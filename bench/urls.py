@@ -4,11 +4,13 @@
 - ``bench/floor/<id>/`` and ``bench/floor-logged/<id>/``: what a permission ``PUT`` cannot do
   without, and nothing else: parse the body, run the app's hot-path query (token, device,
   permissions, policy gate: ``devices.selectors``), and, in the second, queue the call's
-  self-access row, which the request's transaction then writes. No validation, comparison or
-  response building: the floor under any implementation of the ``PUT`` on this machine.
+  self-access row exactly as the ``PUT`` does, which the request's transaction then writes.
+  No validation, comparison or response building: the floor under any implementation of the
+  ``PUT`` on this machine.
 """
 
 import json
+from types import SimpleNamespace
 
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -16,9 +18,9 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from consent import access
+from consent.context import Channel
 from devices.selectors import _hot_path_sql
-from devices.services import PERMISSION_FIELDS, token_hash
+from devices.services import PERMISSION_FIELDS, log_device_call, token_hash
 from excelcrm.urls import urlpatterns as product_urlpatterns
 
 
@@ -41,7 +43,10 @@ def put_floor(request: HttpRequest, device_id: int, logged: bool) -> JsonRespons
         rows = cursor.fetchall()
     customer_id = rows[0][len(_permissions) + _device.index("customer_id")] if rows else None
     if logged and customer_id is not None:
-        access.access_record(subjects=[customer_id], action="api", fields=PERMISSION_FIELDS)
+        # The very row the PUT writes (channel api, the device's reference, same indexes).
+        request.access_context.channel = Channel.API
+        log_device_call(SimpleNamespace(pk=device_id, customer_id=customer_id),
+                        fields=PERMISSION_FIELDS)
     return JsonResponse({"id": device_id})
 
 
