@@ -9,7 +9,8 @@ surrounding transaction rolls back (``flush_denied``).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, transaction
@@ -47,6 +48,32 @@ def _subject_id(subject: Any) -> int | None:
     return subject if isinstance(subject, int) else subject.pk
 
 
+def _row(
+    ctx: AccessContext,
+    *,
+    customer_id: int | None,
+    action: str,
+    field_list: str,
+    outcome: str,
+    purpose: str | None,
+    reference: str | None = None,
+) -> dict[str, Any]:
+    """The values of one access-log row, by attribute name."""
+    return dict(
+        at=timezone.now(),
+        actor_id=ctx.actor_id,
+        customer_id=customer_id,
+        purpose=(purpose if purpose is not None else ctx.purpose) or "",
+        reference=(reference if reference is not None else ctx.reference)[:200],
+        action=action,
+        fields=field_list[:500],
+        channel=ctx.channel,
+        request_id=ctx.request_id,
+        ip_address=ctx.ip,
+        outcome=outcome,
+    )
+
+
 def access_record(
     *,
     subjects: Iterable[Any],
@@ -61,26 +88,64 @@ def access_record(
     access context. Return the number of rows queued.
     """
     ctx = require_context()
-    now = timezone.now()
     field_list = ",".join(sorted(set(fields)))
     rows = [
         AccessLog(
-            at=now,
-            actor_id=ctx.actor_id,
-            customer_id=_subject_id(subject),
-            purpose=(purpose if purpose is not None else ctx.purpose) or "",
-            reference=ctx.reference[:200],
-            action=action,
-            fields=field_list[:500],
-            channel=ctx.channel,
-            request_id=ctx.request_id,
-            ip_address=ctx.ip,
-            outcome=outcome,
+            **_row(
+                ctx,
+                customer_id=_subject_id(subject),
+                action=action,
+                field_list=field_list,
+                outcome=outcome,
+                purpose=purpose,
+            )
         )
         for subject in subjects
     ]
     ctx.pending.extend(rows)
     return len(rows)
+
+
+def access_insert_select(
+    *,
+    source: str,
+    actor: str,
+    customer: str,
+    action: str,
+    fields: Iterable[str] = (),
+    reference: str | None = None,
+) -> tuple[str, list[Any]]:
+    """Return ``(sql, params)``: an ``INSERT … SELECT … FROM source`` writing, for each row of
+    ``source``, the row ``access_record`` would queue, its actor and customer being the SQL
+    expressions ``actor`` and ``customer`` over ``source``.
+
+    For a read that logs itself in the same statement (a data-modifying ``WITH`` on PostgreSQL):
+    the row is written exactly when the read finds the data, without a transaction of its own,
+    and its values are the ones ``access_record`` gives (the open context's channel, request
+    id, IP and purpose; ``reference`` if given).
+    """
+    row = _row(
+        require_context(),
+        customer_id=None,
+        action=action,
+        field_list=",".join(sorted(set(fields))),
+        outcome=Outcome.ALLOWED,
+        purpose=None,
+        reference=reference,
+    )
+    sql, fields_passed = _insert_select_sql(source, actor, customer)
+    return sql, [field.get_db_prep_save(row[field.attname], connection) for field in fields_passed]
+
+
+@functools.cache
+def _insert_select_sql(source: str, actor: str, customer: str) -> tuple[str, tuple[Any, ...]]:
+    """The statement of ``access_insert_select`` (the same text each time, so that it can be
+    prepared) and the fields whose values it takes as parameters."""
+    head, model_fields = _insert_sql()
+    expressions = {"actor_id": actor, "customer_id": customer}
+    values = [expressions.get(field.attname, "%s") for field in model_fields]
+    passed = tuple(field for field in model_fields if field.attname not in expressions)
+    return f"{head} SELECT {', '.join(values)} FROM {source}", passed
 
 
 def access_denied(*, subjects: Iterable[Any], action: str, purpose: str | None = None) -> int:
@@ -110,6 +175,23 @@ def flush_denied(ctx: AccessContext) -> int:
     return len(rows)
 
 
+@contextmanager
+def logged_transaction(ctx: AccessContext) -> Iterator[None]:
+    """Run the block in a transaction that ends by writing the rows queued in ``ctx``.
+
+    The request's transaction (``consent.middleware``) and views that open their own use it: a
+    rolled-back block leaves no rows for accesses of changes that did not happen, and its denied
+    attempts are written all the same (``flush_denied``).
+    """
+    try:
+        with transaction.atomic():
+            yield
+            flush(ctx)
+    except BaseException:
+        flush_denied(ctx)
+        raise
+
+
 def _write(rows: list[AccessLog]) -> None:
     if not rows:
         return
@@ -124,7 +206,7 @@ def _insert_sql() -> tuple[str, tuple[Any, ...]]:
     fields = tuple(AccessLog._meta.get_field(name) for name in ACCESS_LOG_COLUMNS)
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     table = connection.ops.quote_name(AccessLog._meta.db_table)
-    return f"INSERT INTO {table} ({columns}) VALUES ", fields
+    return f"INSERT INTO {table} ({columns})", fields
 
 
 def _insert(rows: list[AccessLog]) -> None:
@@ -141,7 +223,7 @@ def _insert(rows: list[AccessLog]) -> None:
             for field in fields
         ]
         with connection.cursor() as cursor:
-            cursor.execute(statement + ", ".join([placeholders] * len(batch)), params)
+            cursor.execute(f"{statement} VALUES {', '.join([placeholders] * len(batch))}", params)
 
 
 def _copy(rows: list[AccessLog]) -> None:

@@ -95,14 +95,9 @@ class AccessContextMiddleware:
         if "default" in getattr(view_func, "_non_atomic_requests", set()):
             # Views marked transaction.non_atomic_requests (the health check) manage their own.
             return None
-        try:
-            with transaction.atomic():
-                response = view_func(request, *args, **kwargs)
-                render = getattr(response, "render", None)
-                if callable(render) and not getattr(response, "is_rendered", True):
-                    response = render()
-                access.flush(ctx)
-        except BaseException:
-            access.flush_denied(ctx)
-            raise
+        with access.logged_transaction(ctx):
+            response = view_func(request, *args, **kwargs)
+            render = getattr(response, "render", None)
+            if callable(render) and not getattr(response, "is_rendered", True):
+                response = render()
         return response

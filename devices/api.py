@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db import connection
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from consent import access
 from rights.selectors import customer_needs_policy_acceptance
 
 from . import selectors, services, validation
@@ -40,7 +41,8 @@ def iso(value: datetime | None) -> str | None:
 
 
 def _bearer(request: HttpRequest) -> str:
-    scheme, _sep, raw = request.headers.get("Authorization", "").partition(" ")
+    # META, not request.headers: the app's hot path need not build the whole header mapping.
+    scheme, _sep, raw = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise unauthorized(_("Send the header Authorization: Bearer <token>."))
     return raw.strip()
@@ -61,39 +63,31 @@ def _authenticate(request: HttpRequest, *, gate: bool) -> Any:
 
 
 def _authenticate_with_device(request: HttpRequest, device_id: int) -> None:
-    """Authenticate and load the URL's device with its permissions, in one query when it can.
+    """Authenticate, load the URL's device with its permissions and log the call, in one
+    statement when it can.
 
-    The app's hot path (a device that has reported before, with a valid token): one query, the
-    policy gate included. Any other case falls back to the token lookup (401), the policy gate
-    (403) and the device lookup (404).
+    The app's hot path (a device that has reported before, with a valid token): one statement,
+    the policy gate and, on PostgreSQL, the call's self-access row included. Any other case falls
+    back to the token lookup (401), the policy gate (403) and the device lookup (404). Either way
+    the call is logged from here on (written, or queued in the access context).
     """
     raw = _bearer(request)
     device = None
     if device_id <= MAX_ID:
-        device = selectors.device_find_by_token(raw=raw, device_id=device_id)
+        device = selectors.device_find_by_token(
+            raw=raw, device_id=device_id, log_fields=services.PERMISSION_FIELDS
+        )
     if device is None:
         _authenticate(request, gate=True)
-        request.device = _own_device(request, device_id, log=False)
-        return
-    if device.customer.policy_pending:
-        raise policy_acceptance_required(request)
-    request.access_context.actor = device.customer.user
-    request.customer = device.customer
+        device = _own_device(request, device_id, log=False)
+    else:
+        if device.customer.policy_pending:
+            raise policy_acceptance_required(request)
+        request.access_context.actor = device.customer.user
+        request.customer = device.customer
+    if not getattr(device, "call_logged", False):
+        services.log_device_call(device, fields=services.PERMISSION_FIELDS)
     request.device = device
-
-
-def _commit_asynchronously() -> None:
-    """Let this transaction commit without waiting for the WAL flush (PostgreSQL only).
-
-    Used for the app's idempotent full-state reports (register, report permissions, and reads):
-    a crash of the database server can lose at most the last fraction of a second of them, never
-    leave them half-written, and the app sends the full state again at its next start. Token
-    issuance, revocation and unregistering keep synchronous commits. ``DEVICES_API_ASYNC_COMMIT``
-    turns this off.
-    """
-    if settings.DEVICES_API_ASYNC_COMMIT and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def endpoint(
@@ -101,22 +95,24 @@ def endpoint(
     *,
     async_commit: tuple[str, ...] = (),
     ungated: tuple[str, ...] = (),
+    own_transactions: tuple[str, ...] = (),
 ) -> Callable:
     """Wrap an API view; ``methods`` maps each allowed method to what it needs.
 
     False: nothing; True: a valid token; ``"device"``: a valid token and the customer's device
-    named by the URL's ``device_id`` (set as ``request.device``). A customer who must accept a
-    newer policy version is refused (403, ``policy_acceptance_required``) except for the methods
-    named in ``ungated``.
+    named by the URL's ``device_id`` (set as ``request.device``), the call logged. A customer who
+    must accept a newer policy version is refused (403, ``policy_acceptance_required``) except for
+    the methods named in ``ungated``.
 
-    ``async_commit`` names the methods whose transaction may commit asynchronously.
+    Each call runs in the request's transaction (``access.logged_transaction``, opened here),
+    except for the methods named in ``own_transactions``, whose view opens its own: the app's
+    permission report, whose usual case writes nothing but its access row, in the statement that
+    reads the device. ``async_commit`` names the methods whose transaction may commit
+    asynchronously.
     """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @csrf_exempt
-        @never_cache
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
                 if request.method not in methods:
                     raise Problem(
@@ -131,10 +127,20 @@ def endpoint(
                 elif needs:
                     _authenticate(request, gate=request.method not in ungated)
                 if request.method in async_commit:
-                    _commit_asynchronously()
+                    services.commit_asynchronously()
                 return view(request, *args, **kwargs)
             except Problem as problem:
                 return problem.response(request)
+
+        @csrf_exempt
+        @never_cache
+        @wraps(view)
+        @transaction.non_atomic_requests
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method in own_transactions:
+                return answer(request, *args, **kwargs)
+            with access.logged_transaction(request.access_context):
+                return answer(request, *args, **kwargs)
 
         return wrapper
 
@@ -238,7 +244,7 @@ def device_detail(request: HttpRequest, device_id: int) -> HttpResponse:
     return _json(device_json(_own_device(request, device_id, log=True)))
 
 
-@endpoint({"GET": True, "PUT": "device"}, async_commit=("GET", "PUT"))
+@endpoint({"GET": True, "PUT": "device"}, async_commit=("GET",), own_transactions=("PUT",))
 def device_permissions(request: HttpRequest, device_id: int) -> HttpResponse:
     """GET: the stored state of the five permissions. PUT: report all five."""
     if request.method == "GET":
@@ -247,7 +253,11 @@ def device_permissions(request: HttpRequest, device_id: int) -> HttpResponse:
     reports = validation.permissions_request(
         validation.read_json(request), registered_at=device.registered_at
     )
-    changed = services.device_permissions_report(device=device, reports=reports)
+    # The call is logged already (``_authenticate_with_device``). A row only queued, not written
+    # by the hot path's statement, is written with the changes, in their transaction.
+    ctx = request.access_context
+    with access.logged_transaction(ctx) if ctx.pending else nullcontext():
+        changed = services.device_permissions_report(device=device, reports=reports, log_call=False)
     return _json({**permissions_json(device), "changed": changed})
 
 

@@ -24,6 +24,7 @@ from .services import (
     DEVICE_REFERENCE_PREFIX,
     PERMISSION_FIELDS,
     TOKEN_FIELDS,
+    device_reference,
     log_device_call,
     token_hash,
 )
@@ -110,9 +111,11 @@ def _hot_path_sql() -> tuple[list[str], list[str], str]:
         SELECT v."id" FROM "{tables[PolicyVersion]}" v
         ORDER BY v."effective_date" DESC, v."published_at" DESC LIMIT 1"""
     sql = f"""
-        SELECT {permission_sql}, {device_sql}, c."id", c."user_id", u."id",
-            EXISTS ({accepted}),
-            EXISTS ({accepted} AND r."policy_version_id" = ({newest}))
+        SELECT {permission_sql}, {device_sql},
+            c."id" AS "hot_customer_id", c."user_id" AS "hot_customer_user_id",
+            u."id" AS "hot_user_id",
+            EXISTS ({accepted}) AS "hot_accepted_any",
+            EXISTS ({accepted} AND r."policy_version_id" = ({newest})) AS "hot_accepted_newest"
         FROM "{tables[DevicePermission]}" p
         JOIN "{tables[Device]}" d ON d."id" = p."device_id"
         JOIN "{tables[Customer]}" c ON c."id" = d."customer_id"
@@ -139,12 +142,26 @@ def _convert(row: tuple, converters: list[tuple[int, list, Any]]) -> list:
     return values
 
 
-def device_find_by_token(*, raw: str, device_id: int) -> Device | None:
+# The hot-path rows as the source of its self-access row: one row, only when the call is
+# answered (the customer has no newer policy version to accept first).
+_ANSWERED_CALL = """(SELECT * FROM "hot" LIMIT 1) "h"
+    WHERE NOT ("h"."hot_accepted_any" AND NOT "h"."hot_accepted_newest")"""
+
+
+def device_find_by_token(
+    *, raw: str, device_id: int, log_fields: tuple[str, ...] = ()
+) -> Device | None:
     """Return the device ``device_id`` with its permissions, customer and login, in one query,
     if it belongs to the holder of the valid token ``raw`` and has reported permissions before.
 
     None means "not that simple": an invalid token, someone else's or an unregistered device,
     or a device with no permission rows yet; the caller then looks them up one by one.
+
+    With ``log_fields`` on PostgreSQL, the same statement also writes the call's self-access row
+    (the row ``services.log_device_call`` queues) when the device is found and the customer has
+    no newer policy version to accept: a data-modifying ``WITH``, so that a report which changes
+    nothing costs one statement and no transaction of its own. ``device.call_logged`` then says
+    the row is written; otherwise the caller logs the call as usual.
 
     This is the app's hot path (every start of the app reports its permissions): one SQL
     statement composed once per process, rows turned into model instances with ``from_db``.
@@ -156,9 +173,22 @@ def device_find_by_token(*, raw: str, device_id: int) -> Device | None:
     from consent.models import ConsentRecord
 
     permission_names, device_names, sql = _hot_path_sql()
+    accepted = ConsentRecord.Kind.ACCEPTED.value
+    params = [accepted, accepted, device_id, token_hash(raw), timezone.now()]
+    logged_here = bool(log_fields) and connection.vendor == "postgresql"
+    if logged_here:
+        insert, insert_params = access.access_insert_select(
+            source=_ANSWERED_CALL,
+            actor='"h"."hot_user_id"',
+            customer='"h"."hot_customer_id"',
+            action=access.Action.API,
+            fields=log_fields,
+            reference=device_reference(device_id),
+        )
+        sql = f'WITH "hot" AS ({sql}), "logged" AS ({insert}) SELECT * FROM "hot"'
+        params += insert_params
     with connection.cursor() as cursor:
-        accepted = ConsentRecord.Kind.ACCEPTED.value
-        cursor.execute(sql, [accepted, accepted, device_id, token_hash(raw), timezone.now()])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     if not rows:
         return None
@@ -183,6 +213,7 @@ def device_find_by_token(*, raw: str, device_id: int) -> Device | None:
         DevicePermission.device.field.set_cached_value(permission, device)
         permissions.append(permission)
     device._prefetched_objects_cache = {"permissions": permissions}
+    device.call_logged = logged_here and not customer.policy_pending
     return device
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from consent import access
@@ -47,6 +47,20 @@ def log_device_call(device: Any, *, fields: tuple[str, ...]) -> None:
     """Log the app's call about ``device`` as self-access, referencing the device."""
     with context_changed(reference=device_reference(device.pk)):
         access.access_record(subjects=[device.customer_id], action=access.Action.API, fields=fields)
+
+
+def commit_asynchronously() -> None:
+    """Let the open transaction commit without waiting for the WAL flush (PostgreSQL only).
+
+    For the app's idempotent full-state reports (register, report permissions, and reads): a
+    crash of the database server can lose at most the last fraction of a second of them, never
+    leave them half-written, and the app sends the full state again at its next start. Token
+    issuance, revocation and unregistering keep synchronous commits. Only when the setting
+    ``DEVICES_API_ASYNC_COMMIT`` is on (it is off by default).
+    """
+    if settings.DEVICES_API_ASYNC_COMMIT and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def token_hash(raw: str) -> str:
@@ -164,25 +178,42 @@ def device_unregister(*, device: Device) -> None:
     log_device_call(device, fields=DEVICE_FIELDS)
 
 
-# No savepoint: inside the request's transaction any error rolls the whole request back anyway,
-# and this is the app's hot path (a savepoint costs two round trips to the database).
-@transaction.atomic(savepoint=False)
-def device_permissions_report(*, device: Device, reports: dict[str, PermissionReport]) -> list[str]:
+def device_permissions_report(
+    *, device: Device, reports: dict[str, PermissionReport], log_call: bool = True
+) -> list[str]:
     """Store the permission states the app reported; return the names that really changed.
 
     Only a new state is a change: its observation time and source are stored with it. A report
     that repeats the stored state writes nothing and adds no history row, and so does a report
-    observed before the stored state was (it arrived late and is already out of date).
-    Prefetch ``device.permissions`` (``device_find_own`` does) to read them in one query.
+    observed before the stored state was (it arrived late and is already out of date): it opens
+    no transaction either. Prefetch ``device.permissions`` (``device_find_own`` does) to read
+    them in one query. The call is logged as the customer's self-access unless ``log_call`` is
+    False (the API logs it while authenticating).
     """
     stored = {p.name: p for p in device.permissions.all()}
+    news = {
+        name: report
+        for name, report in reports.items()
+        if (current := stored.get(name)) is None
+        or (current.state != report.state and report.observed_at >= current.observed_at)
+    }
+    if log_call:
+        log_device_call(device, fields=PERMISSION_FIELDS)
+    if not news:
+        return []
+    # No savepoint: inside the request's transaction any error rolls the whole request back
+    # anyway (a savepoint costs two round trips to the database).
+    with transaction.atomic(savepoint=False):
+        commit_asynchronously()
+        return _permissions_store(device, stored, news)
+
+
+def _permissions_store(
+    device: Device, stored: dict[str, DevicePermission], news: dict[str, PermissionReport]
+) -> list[str]:
     changed: list[str] = []
-    for name, report in reports.items():
-        current = stored.get(name)
-        if current is None:
-            current = DevicePermission(device=device, name=name)
-        elif current.state == report.state or report.observed_at < current.observed_at:
-            continue
+    for name, report in news.items():
+        current = stored.get(name) or DevicePermission(device=device, name=name)
         current.state = report.state
         current.observed_at = report.observed_at
         current.source = report.source
@@ -208,5 +239,4 @@ def device_permissions_report(*, device: Device, reports: dict[str, PermissionRe
         cache = getattr(device, "_prefetched_objects_cache", None)
         if cache is not None:
             cache["permissions"] = list(stored.values())
-    log_device_call(device, fields=PERMISSION_FIELDS)
     return changed

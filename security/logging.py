@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import logging
 import re
@@ -27,9 +28,10 @@ PHONE_RE = re.compile(r"(?<![\w/])(?:\+\d{1,3}|0)(?:[ .-]?\d){8,12}(?!\d)")
 
 
 # Values the current request posted (names typed into a form): scrubbed from anything logged
-# while it runs, since a name cannot be recognised by its shape.
-_request_values: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
-    "security_request_values", default=()
+# while it runs, since a name cannot be recognised by its shape. Read from the request when the
+# first line is logged (most requests log nothing, and then the body is never parsed here).
+_request_values: contextvars.ContextVar[Callable[[], tuple[str, ...]]] = contextvars.ContextVar(
+    "security_request_values", default=tuple
 )
 MIN_SCRUBBED_VALUE_LENGTH = 4
 NOT_SCRUBBED_FIELDS = frozenset({"csrfmiddlewaretoken", "next", "language", "accept_policy",
@@ -38,7 +40,7 @@ NOT_SCRUBBED_FIELDS = frozenset({"csrfmiddlewaretoken", "next", "language", "acc
 
 def scrub(text: str) -> str:
     """Return ``text`` without email addresses, phone numbers and this request's posted values."""
-    for value in _request_values.get():
+    for value in _request_values.get()():
         text = text.replace(value, REDACTED)
     return PHONE_RE.sub(REDACTED, EMAIL_RE.sub(REDACTED, text))
 
@@ -95,23 +97,29 @@ class PostedValuesScrubMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: Any) -> Any:
-        values: set[str] = set()
-        try:
-            if request.method == "POST":
-                values = {value.strip() for key, items in request.POST.lists()
-                          if key not in NOT_SCRUBBED_FIELDS for value in items}
-            if request.method in JSON_METHODS and _is_json(request):
-                values |= _json_strings(request)
-        except Exception:  # noqa: BLE001 - an unreadable body is the view's problem
-            values = set()
-        token = _request_values.set(tuple(sorted(
-            (value for value in values if len(value) >= MIN_SCRUBBED_VALUE_LENGTH),
-            key=len, reverse=True,
-        )))
+        token = _request_values.set(functools.cache(lambda: posted_values(request)))
         try:
             return self.get_response(request)
         finally:
             _request_values.reset(token)
+
+
+def posted_values(request: Any) -> tuple[str, ...]:
+    """The request's posted values worth scrubbing, longest first (so that a value containing
+    another is replaced whole)."""
+    values: set[str] = set()
+    try:
+        if request.method == "POST":
+            values = {value.strip() for key, items in request.POST.lists()
+                      if key not in NOT_SCRUBBED_FIELDS for value in items}
+        if request.method in JSON_METHODS and _is_json(request):
+            values |= _json_strings(request)
+    except Exception:  # noqa: BLE001 - an unreadable body is the view's problem
+        values = set()
+    return tuple(sorted(
+        (value for value in values if len(value) >= MIN_SCRUBBED_VALUE_LENGTH),
+        key=len, reverse=True,
+    ))
 
 
 class ScrubbingFormatter(logging.Formatter):

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from consent.models import AccessLog
 from devices.models import DevicePermission
 
 from .conftest import DEVICE, Api, full_report, iso, issue_token
@@ -65,10 +66,24 @@ def test_observation_more_than_five_minutes_ahead_is_refused(api, path):
     assert ok.status_code == 200
 
 
-def test_observation_before_registration_is_refused(api, path):
+def test_observation_before_registration_is_refused(api, path, device_id):
     before = timezone.now() - timedelta(hours=1)
-    body = problem(api.put(path, full_report(at=before)), 400)
+    response = api.put(path, full_report(at=before))
+    body = problem(response, 400)
     assert ("/permissions/notifications/observed_at", "before_registration") in pointers(body)
+    # The call read the customer's device (its registration time) before refusing: it is logged
+    # as their self-access, on every database alike, and nothing was stored.
+    row = AccessLog.objects.get(request_id=response["X-Request-ID"])
+    assert (row.action, row.reference, row.fields) == (
+        "api", f"device #{device_id}", "device_permissions"
+    )
+    assert not DevicePermission.objects.filter(device_id=device_id).exists()
+    # Likewise once the device has reported (the hot path, one statement on PostgreSQL).
+    assert api.put(path, full_report()).status_code == 200
+    again = api.put(path, full_report("denied", at=before))
+    problem(again, 400)
+    assert AccessLog.objects.filter(request_id=again["X-Request-ID"]).count() == 1
+    assert set(DevicePermission.objects.values_list("state", flat=True)) == {"granted"}
 
 
 def test_naive_or_garbled_time_is_refused(api, path):

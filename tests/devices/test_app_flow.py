@@ -1,5 +1,6 @@
 """The app's whole flow against the API, and exactly what it stores and logs."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from .conftest import DEVICE, Api, full_report, iso, issue_token
 pytestmark = pytest.mark.django_db
 
 HistPerm = DevicePermission.history.model
+WRITE = re.compile(r"\b(INSERT|UPDATE|DELETE)\b")
 
 
 def test_token_register_report_change_in_os_settings_and_report_again(client, customer):
@@ -77,17 +79,39 @@ def test_unchanged_report_adds_no_history_row_and_writes_nothing(api, device_id)
         response = api.put(path, full_report("granted", at=later))
     assert response.status_code == 200
     assert response.json()["changed"] == []
-    writes = [
-        q["sql"]
-        for q in queries.captured_queries
-        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
-    ]
-    # The only write is the access-log row of this call.
-    assert len(writes) == 1 and "consent_accesslog" in writes[0]
+    writes = [q["sql"] for q in queries.captured_queries if WRITE.search(q["sql"])]
+    # The only write is the access-log row of this call (on PostgreSQL, in the statement that
+    # read the device).
+    assert len(writes) == 1 and 'INTO "consent_accesslog"' in writes[0]
+    row = AccessLog.objects.get(request_id=response.headers["X-Request-ID"])
+    assert (row.action, row.fields, row.channel, row.purpose, row.reference) == (
+        "api", "device_permissions", "api", "", f"device #{device_id}"
+    )
     assert HistPerm.objects.count() == history_before
     assert Device.history.count() == device_history_before
     # The stored observation is the one that set the state, not the repeat.
     assert response.json()["permissions"]["camera"]["observed_at"] != iso(later)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's data-modifying WITH")
+@pytest.mark.django_db(transaction=True)
+def test_unchanged_report_is_one_statement_outside_any_transaction_on_postgresql(client, customer):
+    # Autocommit, as in production (no test transaction around the request): no BEGIN, no
+    # COMMIT, no savepoint; the statement that reads the device writes the call's row.
+    api = Api(client, issue_token(client, customer.user.email))
+    device_id = api.post("/api/v1/devices/", DEVICE).json()["id"]
+    path = f"/api/v1/devices/{device_id}/permissions/"
+    assert api.put(path, full_report("granted")).status_code == 200
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api.put(path, full_report("granted"))
+    assert response.status_code == 200 and response.json()["changed"] == []
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["WITH"]
+    assert not connection.in_atomic_block
+    row = AccessLog.objects.get(request_id=response.headers["X-Request-ID"])
+    assert (row.actor_id, row.customer_id, row.outcome) == (
+        customer.user.pk, customer.pk, "allowed"
+    )
 
 
 def test_report_observed_before_the_stored_state_is_stale_and_ignored(api, device_id):

@@ -6,6 +6,8 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
+from consent.models import AccessLog
+
 from tests.accounts.test_account_pages import publish_v2
 from tests.factories import PASSWORD
 
@@ -96,6 +98,8 @@ def test_a_device_that_reported_before_is_refused_too(client, customer):
 
     assert response.status_code == 403
     assert response.json()["code"] == "policy_acceptance_required"
+    # Refused, so not an access: the statement that read the device wrote no row for it.
+    assert not AccessLog.objects.filter(request_id=response["X-Request-ID"]).exists()
     assert set(customer.devices.get().permissions.values_list("state", flat=True)) == {"granted"}
     assert client.get(f"/api/v1/devices/{device_id}/permissions/", **bearer).status_code == 403
 
