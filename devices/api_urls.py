@@ -7,10 +7,11 @@ from . import api
 app_name = "devices_api"
 
 urlpatterns = [
+    # The app's most frequent call first (it reports its permissions at every start).
+    path("devices/<int:device_id>/permissions/", api.device_permissions, name="permissions"),
     path("auth/token/", api.token, name="token"),
     path("devices/", api.devices, name="devices"),
     path("devices/<int:device_id>/", api.device_detail, name="device"),
-    path("devices/<int:device_id>/permissions/", api.device_permissions, name="permissions"),
     path("openapi.json", api.openapi, name="openapi"),
     re_path(r"^(?P<rest>.*)$", api.unknown),
 ]
