@@ -148,6 +148,30 @@ _ANSWERED_CALL = """(SELECT * FROM "hot" LIMIT 1) "h"
     WHERE NOT ("h"."hot_accepted_any" AND NOT "h"."hot_accepted_newest")"""
 
 
+def hot_path_statement(
+    *, raw: str, device_id: int, log_fields: tuple[str, ...] = ()
+) -> tuple[str, list[Any]]:
+    """The statement and parameters of ``device_find_by_token`` (the benchmark's floors run it
+    too): with ``log_fields`` on PostgreSQL, the call's self-access row is written by it."""
+    from consent.models import ConsentRecord
+
+    _permission_names, _device_names, sql = _hot_path_sql()
+    accepted = ConsentRecord.Kind.ACCEPTED.value
+    params = [accepted, accepted, device_id, token_hash(raw), timezone.now()]
+    if log_fields and connection.vendor == "postgresql":
+        insert, insert_params = access.access_insert_select(
+            source=_ANSWERED_CALL,
+            actor='"h"."hot_user_id"',
+            customer='"h"."hot_customer_id"',
+            action=access.Action.API,
+            fields=log_fields,
+            reference=device_reference(device_id),
+        )
+        sql = f'WITH "hot" AS ({sql}), "logged" AS ({insert}) SELECT * FROM "hot"'
+        params += insert_params
+    return sql, params
+
+
 def device_find_by_token(
     *, raw: str, device_id: int, log_fields: tuple[str, ...] = ()
 ) -> Device | None:
@@ -170,23 +194,10 @@ def device_find_by_token(
     ``policy_pending`` says whether the newest policy version awaits their acceptance.
     """
     from accounts.models import Customer, User
-    from consent.models import ConsentRecord
 
-    permission_names, device_names, sql = _hot_path_sql()
-    accepted = ConsentRecord.Kind.ACCEPTED.value
-    params = [accepted, accepted, device_id, token_hash(raw), timezone.now()]
+    permission_names, device_names, _sql = _hot_path_sql()
     logged_here = bool(log_fields) and connection.vendor == "postgresql"
-    if logged_here:
-        insert, insert_params = access.access_insert_select(
-            source=_ANSWERED_CALL,
-            actor='"h"."hot_user_id"',
-            customer='"h"."hot_customer_id"',
-            action=access.Action.API,
-            fields=log_fields,
-            reference=device_reference(device_id),
-        )
-        sql = f'WITH "hot" AS ({sql}), "logged" AS ({insert}) SELECT * FROM "hot"'
-        params += insert_params
+    sql, params = hot_path_statement(raw=raw, device_id=device_id, log_fields=log_fields)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
