@@ -7,7 +7,6 @@ from django.apps import apps
 from django.urls import reverse
 
 from consent.models import AccessLog
-
 from tests.accounts.test_account_pages import publish_v2
 from tests.factories import PASSWORD
 
