@@ -91,9 +91,10 @@ def _converters(models: list[Any]) -> list[tuple[int, list, Any]]:
 def _hot_path_sql() -> tuple[list[str], list[str], str]:
     """The app's hot-path query, written once per process (see ``device_find_by_token``).
 
-    Its last two columns are the policy re-acceptance rule of
-    ``rights.selectors.customer_needs_policy_acceptance`` (accepted some version; accepted the
-    newest), so that the API's policy gate costs no query of its own.
+    Its last column is the policy re-acceptance rule of
+    ``rights.selectors.customer_needs_policy_acceptance`` (accepted some version, but not the
+    newest), so that the API's policy gate costs no query of its own; the call's self-access
+    row (``hot_path_statement``) reads it too.
     """
     from accounts.models import Customer, User
     from consent.models import ConsentRecord, PolicyVersion
@@ -114,8 +115,9 @@ def _hot_path_sql() -> tuple[list[str], list[str], str]:
         SELECT {permission_sql}, {device_sql},
             c."id" AS "hot_customer_id", c."user_id" AS "hot_customer_user_id",
             u."id" AS "hot_user_id",
-            EXISTS ({accepted}) AS "hot_accepted_any",
-            EXISTS ({accepted} AND r."policy_version_id" = ({newest})) AS "hot_accepted_newest"
+            (EXISTS ({accepted})
+             AND NOT EXISTS ({accepted} AND r."policy_version_id" = ({newest})))
+            AS "hot_policy_pending"
         FROM "{tables[DevicePermission]}" p
         JOIN "{tables[Device]}" d ON d."id" = p."device_id"
         JOIN "{tables[Customer]}" c ON c."id" = d."customer_id"
@@ -144,21 +146,22 @@ def _convert(row: tuple, converters: list[tuple[int, list, Any]]) -> list:
 
 # The hot-path rows as the source of its self-access row: one row, only when the call is
 # answered (the customer has no newer policy version to accept first).
-_ANSWERED_CALL = """(SELECT * FROM "hot" LIMIT 1) "h"
-    WHERE NOT ("h"."hot_accepted_any" AND NOT "h"."hot_accepted_newest")"""
+_ANSWERED_CALL = '(SELECT * FROM "hot" LIMIT 1) "h" WHERE NOT "h"."hot_policy_pending"'
 
 
 def hot_path_statement(
     *, raw: str, device_id: int, log_fields: tuple[str, ...] = ()
-) -> tuple[str, list[Any]]:
+) -> tuple[str, list[Any], bool]:
     """The statement and parameters of ``device_find_by_token`` (the benchmark's floors run it
-    too): with ``log_fields`` on PostgreSQL, the call's self-access row is written by it."""
+    too), and whether it writes the call's self-access row (with ``log_fields``, on PostgreSQL).
+    """
     from consent.models import ConsentRecord
 
     _permission_names, _device_names, sql = _hot_path_sql()
     accepted = ConsentRecord.Kind.ACCEPTED.value
     params = [accepted, accepted, device_id, token_hash(raw), timezone.now()]
-    if log_fields and connection.vendor == "postgresql":
+    logs = bool(log_fields) and connection.vendor == "postgresql"
+    if logs:
         insert, insert_params = access.access_insert_select(
             source=_ANSWERED_CALL,
             actor='"h"."hot_user_id"',
@@ -169,7 +172,7 @@ def hot_path_statement(
         )
         sql = f'WITH "hot" AS ({sql}), "logged" AS ({insert}) SELECT * FROM "hot"'
         params += insert_params
-    return sql, params
+    return sql, params, logs
 
 
 def device_find_by_token(
@@ -196,8 +199,9 @@ def device_find_by_token(
     from accounts.models import Customer, User
 
     permission_names, device_names, _sql = _hot_path_sql()
-    logged_here = bool(log_fields) and connection.vendor == "postgresql"
-    sql, params = hot_path_statement(raw=raw, device_id=device_id, log_fields=log_fields)
+    sql, params, logged_here = hot_path_statement(
+        raw=raw, device_id=device_id, log_fields=log_fields
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -215,8 +219,7 @@ def device_find_by_token(
     # The query matched active logins only.
     user = User.from_db(db, ["id", "is_active"], [first[customer_at + 2], True])
     Customer.user.field.set_cached_value(customer, user)
-    accepted_any, accepted_newest = first[customer_at + 3], first[customer_at + 4]
-    customer.policy_pending = bool(accepted_any) and not accepted_newest
+    customer.policy_pending = bool(first[customer_at + 3])
     Device.customer.field.set_cached_value(device, customer)
     permissions = []
     for row in rows:
