@@ -63,7 +63,7 @@ def put_floor(request: HttpRequest, device_id: int, logged: bool, changed: bool 
     raw = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")[2]
     # The rows the PUT writes: channel api, the device's reference (the same partial index).
     request.access_context.channel = Channel.API
-    sql, params, _logs = hot_path_statement(
+    sql, params, *_rest = hot_path_statement(
         raw=raw, device_id=device_id, log_fields=PERMISSION_FIELDS if logged else ()
     )
     if changed:

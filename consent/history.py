@@ -21,9 +21,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from django.db import models, transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, models, transaction
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.manager import HistoryDescriptor
 from simple_history.models import HistoricalRecords
@@ -316,3 +318,69 @@ def bulk_create_tracked(
     for obj in created:
         obj.remember_loaded_values()
     return created
+
+
+def history_insert_select(
+    model: type[TrackedModel], *, source: str, history_type: str, actor: str
+) -> tuple[str, list[Any]]:
+    """Return ``(sql, params)``: an ``INSERT … SELECT … FROM source`` writing, for each row of
+    ``source`` (a table or ``WITH`` name holding rows of ``model``'s table, e.g. those of an
+    ``UPDATE … RETURNING *``), the history row ``save()`` would write, its user being the SQL
+    expression ``actor``.
+
+    For a write that records its history in the same statement (a data-modifying ``WITH`` on
+    PostgreSQL): the history columns come from the open access context as ``save()`` takes them
+    (purpose, reference, channel, reason), the history date is now. Like simple-history's bulk
+    helpers, it sends no ``pre_create_historical_record`` signal.
+    """
+    ctx = require_context()
+    values = {
+        **_history_columns(ctx),
+        "history_date": timezone.now(),
+        "history_change_reason": ctx.reason[:100] or None,
+        "history_type": history_type,
+    }
+    sql, passed = _history_insert_select_sql(model, source, actor)
+    return sql, [field.get_db_prep_save(values[field.attname], connection) for field in passed]
+
+
+@functools.cache
+def _history_insert_select_sql(
+    model: type[TrackedModel], source: str, actor: str
+) -> tuple[str, tuple[Any, ...]]:
+    """The statement of ``history_insert_select`` and the history fields passed as parameters."""
+    quote = connection.ops.quote_name
+    history = model.history.model
+    tracked = {f.attname: f.column for f in model._meta.concrete_fields}
+    columns, expressions, passed = [], [], []
+    for field in history._meta.concrete_fields:
+        if field.attname == "history_id":
+            continue
+        columns.append(quote(field.column))
+        if field.attname == "history_user_id":
+            expressions.append(actor)
+        elif field.attname in tracked:
+            expressions.append(f'"s".{quote(tracked[field.attname])}')
+        elif field.attname in _HISTORY_VALUES:
+            expressions.append("%s")
+            passed.append(field)
+        else:
+            raise ImproperlyConfigured(f"history_insert_select knows no value for {field}")
+    sql = (
+        f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(columns)}) "
+        f'SELECT {", ".join(expressions)} FROM {source} AS "s"'
+    )
+    return sql, tuple(passed)
+
+
+# The history columns that are not the tracked model's own, as ``history_insert_select`` fills them.
+_HISTORY_VALUES = frozenset(
+    {
+        "history_purpose",
+        "history_reference",
+        "history_channel",
+        "history_date",
+        "history_change_reason",
+        "history_type",
+    }
+)

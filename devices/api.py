@@ -62,20 +62,37 @@ def _authenticate(request: HttpRequest, *, gate: bool) -> Any:
     return token
 
 
-def _authenticate_with_device(request: HttpRequest, device_id: int) -> None:
-    """Authenticate, load the URL's device with its permissions and log the call, in one
-    statement when it can.
+def _reports_checked(request: HttpRequest) -> dict[str, services.PermissionReport] | None:
+    """The permission report of a PUT body if it is valid, apart from the device's registration
+    time (checked by the statement that stores it); None if not (the view's full check, after
+    authentication and the device lookup, says why)."""
+    try:
+        return validation.permissions_request(validation.read_json(request), registered_at=None)
+    except Problem:
+        return None
 
-    The app's hot path (a device that has reported before, with a valid token): one statement,
-    the policy gate and, on PostgreSQL, the call's self-access row included. Any other case falls
-    back to the token lookup (401), the policy gate (403) and the device lookup (404). Either way
-    the call is logged from here on (written, or queued in the access context).
+
+def _authenticate_with_device(request: HttpRequest, device_id: int) -> None:
+    """Authenticate, load the URL's device with its permissions, log the call and store the
+    reported permissions, in one statement when it can.
+
+    The app's hot path (a device that has reported before, with a valid token and a valid
+    report): one statement, the policy gate, on PostgreSQL the call's self-access row and the
+    report's changes included (``device.report_changed``). Any other case falls back to the
+    token lookup (401), the policy gate (403) and the device lookup (404), and the view checks
+    and stores the report. Either way the call is logged from here on (written, or queued in
+    the access context).
     """
     raw = _bearer(request)
     device = None
     if device_id <= MAX_ID:
+        reports = _reports_checked(request)
         device = selectors.device_find_by_token(
-            raw=raw, device_id=device_id, log_fields=services.PERMISSION_FIELDS
+            raw=raw,
+            device_id=device_id,
+            log_fields=services.PERMISSION_FIELDS,
+            reports=reports,
+            registered_by=validation.registered_by(reports) if reports else None,
         )
     if device is None:
         _authenticate(request, gate=True)
@@ -106,8 +123,8 @@ def endpoint(
 
     Each call runs in the request's transaction (``access.logged_transaction``, opened here),
     except for the methods named in ``own_transactions``, whose view opens its own: the app's
-    permission report, whose usual case writes nothing but its access row, in the statement that
-    reads the device. ``async_commit`` names the methods whose transaction may commit
+    permission report, which on PostgreSQL writes its access row and its changes in the statement
+    that reads the device. ``async_commit`` names the methods whose transaction may commit
     asynchronously.
     """
 
@@ -250,14 +267,18 @@ def device_permissions(request: HttpRequest, device_id: int) -> HttpResponse:
     if request.method == "GET":
         return _json(permissions_json(_own_device(request, device_id, log=True)))
     device = request.device
-    reports = validation.permissions_request(
-        validation.read_json(request), registered_at=device.registered_at
-    )
-    # The call is logged already (``_authenticate_with_device``). A row only queued, not written
-    # by the hot path's statement, is written with the changes, in their transaction.
-    ctx = request.access_context
-    with access.logged_transaction(ctx) if ctx.pending else nullcontext():
-        changed = services.device_permissions_report(device=device, reports=reports, log_call=False)
+    changed = getattr(device, "report_changed", None)
+    if changed is None:
+        # Not stored by the hot path's statement (``_authenticate_with_device``). The call is
+        # logged already: a row only queued is written with the changes, in their transaction.
+        reports = validation.permissions_request(
+            validation.read_json(request), registered_at=device.registered_at
+        )
+        ctx = request.access_context
+        with access.logged_transaction(ctx) if ctx.pending else nullcontext():
+            changed = services.device_permissions_report(
+                device=device, reports=reports, log_call=False
+            )
     return _json({**permissions_json(device), "changed": changed})
 
 

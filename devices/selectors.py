@@ -8,7 +8,8 @@ nothing themselves: the service logs the call.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
@@ -18,14 +19,16 @@ from django.utils import timezone
 from consent import access
 from consent.context import Channel
 
-from .models import ApiToken, Device, DevicePermission
+from .models import PERMISSION_NAMES, ApiToken, Device, DevicePermission
 from .services import (
     DEVICE_FIELDS,
     DEVICE_REFERENCE_PREFIX,
     PERMISSION_FIELDS,
     TOKEN_FIELDS,
+    PermissionReport,
     device_reference,
     log_device_call,
+    permissions_store_sql,
     token_hash,
 )
 
@@ -149,18 +152,41 @@ def _convert(row: tuple, converters: list[tuple[int, list, Any]]) -> list:
 _ANSWERED_CALL = '(SELECT * FROM "hot" LIMIT 1) "h" WHERE NOT "h"."hot_policy_pending"'
 
 
+class HotStatement(NamedTuple):
+    """The hot-path statement (``hot_path_statement``) and what it writes besides reading."""
+
+    sql: str
+    params: list[Any]
+    logs: bool  # the call's self-access row
+    stores: bool  # the permission report, when the statement's condition holds
+    now: datetime
+
+
 def hot_path_statement(
-    *, raw: str, device_id: int, log_fields: tuple[str, ...] = ()
-) -> tuple[str, list[Any], bool]:
-    """The statement and parameters of ``device_find_by_token`` (the benchmark's floors run it
-    too), and whether it writes the call's self-access row (with ``log_fields``, on PostgreSQL).
+    *,
+    raw: str,
+    device_id: int,
+    log_fields: tuple[str, ...] = (),
+    reports: dict[str, PermissionReport] | None = None,
+    registered_by: datetime | None = None,
+) -> HotStatement:
+    """The statement of ``device_find_by_token`` (the benchmark's floors run it too).
+
+    On PostgreSQL, with ``log_fields`` it writes the call's self-access row; with ``reports``
+    as well (a permission report already checked, except against the device's registration), it
+    stores them (``services.permissions_store_sql``) if the call is answered, the device has
+    all its permissions stored, and it was registered by ``registered_by`` (the latest
+    registration time the reports' observations are valid for). Its rows then end with
+    ``hot_changed``: whether the statement changed that permission.
     """
     from consent.models import ConsentRecord
 
     _permission_names, _device_names, sql = _hot_path_sql()
     accepted = ConsentRecord.Kind.ACCEPTED.value
-    params = [accepted, accepted, device_id, token_hash(raw), timezone.now()]
+    now = timezone.now()
+    params = [accepted, accepted, device_id, token_hash(raw), now]
     logs = bool(log_fields) and connection.vendor == "postgresql"
+    stores = logs and reports is not None and registered_by is not None
     if logs:
         insert, insert_params = access.access_insert_select(
             source=_ANSWERED_CALL,
@@ -170,13 +196,41 @@ def hot_path_statement(
             fields=log_fields,
             reference=device_reference(device_id),
         )
-        sql = f'WITH "hot" AS ({sql}), "logged" AS ({insert}) SELECT * FROM "hot"'
+        sql = f'WITH "hot" AS ({sql}), "logged" AS ({insert})'
         params += insert_params
-    return sql, params, logs
+        if stores:
+            store, store_params = permissions_store_sql(
+                device_id=device_id,
+                reports=reports,
+                when=_STORES_REPORT,
+                when_params=[registered_by, len(PERMISSION_NAMES)],
+                now=now,
+            )
+            sql += (
+                f', {store} SELECT "hot".*,'
+                ' "hot"."name" IN (SELECT "name" FROM "changed") AS "hot_changed" FROM "hot"'
+            )
+            params += store_params
+        else:
+            sql += ' SELECT * FROM "hot"'
+    return HotStatement(sql, params, logs, stores, now)
+
+
+# When the hot-path statement stores the report: the call is answered, the device was
+# registered by the given time, and every permission has its row.
+_STORES_REPORT = (
+    f'EXISTS (SELECT 1 FROM {_ANSWERED_CALL} AND "h"."registered_at" <= %s)'
+    ' AND (SELECT count(*) FROM "hot") = %s'
+)
 
 
 def device_find_by_token(
-    *, raw: str, device_id: int, log_fields: tuple[str, ...] = ()
+    *,
+    raw: str,
+    device_id: int,
+    log_fields: tuple[str, ...] = (),
+    reports: dict[str, PermissionReport] | None = None,
+    registered_by: datetime | None = None,
 ) -> Device | None:
     """Return the device ``device_id`` with its permissions, customer and login, in one query,
     if it belongs to the holder of the valid token ``raw`` and has reported permissions before.
@@ -186,9 +240,13 @@ def device_find_by_token(
 
     With ``log_fields`` on PostgreSQL, the same statement also writes the call's self-access row
     (the row ``services.log_device_call`` queues) when the device is found and the customer has
-    no newer policy version to accept: a data-modifying ``WITH``, so that a report which changes
-    nothing costs one statement and no transaction of its own. ``device.call_logged`` then says
-    the row is written; otherwise the caller logs the call as usual.
+    no newer policy version to accept: a data-modifying ``WITH``, so that the app's report costs
+    one statement and no transaction of its own. ``device.call_logged`` then says the row is
+    written; otherwise the caller logs the call as usual. With ``reports`` and
+    ``registered_by`` too, the statement stores the report (``hot_path_statement``):
+    ``device.report_changed`` is then the list ``services.device_permissions_report`` returns,
+    and the device and its permissions hold what was stored; it is None when the statement
+    stored nothing (the caller checks and stores the report as usual).
 
     This is the app's hot path (every start of the app reports its permissions): one SQL
     statement composed once per process, rows turned into model instances with ``from_db``.
@@ -199,11 +257,15 @@ def device_find_by_token(
     from accounts.models import Customer, User
 
     permission_names, device_names, _sql = _hot_path_sql()
-    sql, params, logged_here = hot_path_statement(
-        raw=raw, device_id=device_id, log_fields=log_fields
+    statement = hot_path_statement(
+        raw=raw,
+        device_id=device_id,
+        log_fields=log_fields,
+        reports=reports,
+        registered_by=registered_by,
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(statement.sql, statement.params)
         rows = cursor.fetchall()
     if not rows:
         return None
@@ -227,7 +289,28 @@ def device_find_by_token(
         DevicePermission.device.field.set_cached_value(permission, device)
         permissions.append(permission)
     device._prefetched_objects_cache = {"permissions": permissions}
-    device.call_logged = logged_here and not customer.policy_pending
+    answered = statement.logs and not customer.policy_pending
+    device.call_logged = answered
+    device.report_changed = None
+    if (
+        statement.stores
+        and answered
+        and len(rows) == len(PERMISSION_NAMES)
+        and device.registered_at <= registered_by
+    ):
+        # The statement's condition held: it stored the report. Its rows are as they were read.
+        flagged = {p.name for p, row in zip(permissions, rows, strict=True) if row[-1]}
+        device.report_changed = [name for name in reports if name in flagged]
+        for permission in permissions:
+            if permission.name in flagged:
+                report = reports[permission.name]
+                permission.state = report.state
+                permission.observed_at = report.observed_at
+                permission.source = report.source
+                permission.remember_loaded_values()
+        if flagged:
+            device.last_seen = statement.now
+            device.remember_loaded_values()
     return device
 
 

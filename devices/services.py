@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from consent import access
 from consent.context import context_changed
+from consent.history import history_insert_select
 
 from .models import ApiToken, Device, DevicePermission
 
@@ -207,6 +208,53 @@ def device_permissions_report(
     with transaction.atomic(savepoint=False):
         commit_asynchronously()
         return _permissions_store(device, stored, news)
+
+
+def permissions_store_sql(
+    *,
+    device_id: int,
+    reports: dict[str, PermissionReport],
+    when: str,
+    when_params: list[Any],
+    now: datetime,
+) -> tuple[str, list[Any]]:
+    """Return ``(sql, params)``: the data-modifying ``WITH`` parts that store ``reports`` as
+    ``device_permissions_report`` does, for the app's hot-path statement (PostgreSQL).
+
+    ``"changed"`` updates the permissions whose state is new and not observed before the stored
+    one, returning them; ``"history"`` writes their history rows (``history_insert_select``, the
+    customer's login as the user); ``"seen"`` sets the device's ``last_seen`` if any changed.
+    Nothing is written unless the SQL condition ``when`` (with ``when_params``) holds over the
+    statement's ``"hot"`` rows (the call is answered, every permission is stored, the
+    observations are valid for the device). Another report of the same device committed first
+    makes this one's rows no longer differ, so they are left alone: the history never repeats a
+    state.
+    """
+    table = DevicePermission._meta.db_table
+    values = ", ".join(["(%s, %s, %s::timestamptz, %s)"] * len(reports))
+    reported = []
+    for name, report in reports.items():
+        reported += [name, report.state, report.observed_at, report.source]
+    history, history_params = history_insert_select(
+        DevicePermission,
+        source='"changed"',
+        history_type="~",
+        actor='(SELECT "hot_user_id" FROM "hot" LIMIT 1)',
+    )
+    sql = f"""
+        "reported" ("name", "state", "observed_at", "source") AS (VALUES {values}),
+        "changed" AS (
+            UPDATE "{table}" p
+            SET "state" = r."state", "observed_at" = r."observed_at", "source" = r."source"
+            FROM "reported" r
+            WHERE p."device_id" = %s AND p."name" = r."name" AND p."state" <> r."state"
+              AND r."observed_at" >= p."observed_at" AND ({when})
+            RETURNING p.*),
+        "history" AS ({history}),
+        "seen" AS (
+            UPDATE "{Device._meta.db_table}" d SET "last_seen" = %s
+            WHERE d."id" = %s AND EXISTS (SELECT 1 FROM "changed"))"""
+    return sql, [*reported, device_id, *when_params, *history_params, now, device_id]
 
 
 def _permissions_store(

@@ -224,9 +224,13 @@ def device_request(data: dict[str, Any]) -> dict[str, str]:
 
 
 def permissions_request(
-    data: dict[str, Any], *, registered_at: datetime
+    data: dict[str, Any], *, registered_at: datetime | None
 ) -> dict[str, PermissionReport]:
-    """Return the five permission reports of a PUT body, checked against the device."""
+    """Return the five permission reports of a PUT body, checked against the device.
+
+    With ``registered_at`` None, the reports are checked in every way but against the device's
+    registration (``registered_by`` gives the time the device must have been registered by).
+    """
     check = Checker()
     check.unknown_keys(data, {"permissions"})
     permissions = data.get("permissions")
@@ -260,7 +264,7 @@ def permissions_request(
                     "future",
                 )
                 observed_at = None
-            elif observed_at < registered_at - OBSERVED_AT_MAX_AHEAD:
+            elif registered_at is not None and observed_at < registered_at - OBSERVED_AT_MAX_AHEAD:
                 check.error(
                     f"{where}/observed_at",
                     _("This time is before the device was registered."),
@@ -271,3 +275,8 @@ def permissions_request(
             reports[name] = PermissionReport(state=state, observed_at=observed_at, source=source)
     check.raise_if_errors()
     return reports
+
+
+def registered_by(reports: dict[str, PermissionReport]) -> datetime:
+    """The latest registration of a device for which ``reports`` pass ``permissions_request``."""
+    return min(report.observed_at for report in reports.values()) + OBSERVED_AT_MAX_AHEAD
