@@ -5,10 +5,11 @@
   permission ``PUT`` cannot do without, and nothing else, each one statement in autocommit as
   the ``PUT`` runs it: parse the body and run the app's hot-path statement (token, device,
   permissions, policy gate: ``devices.selectors.hot_path_statement``); in the second, the same
-  statement writing the call's self-access row, exactly as an unchanged ``PUT`` does; in the
-  third, that statement also storing the camera permission the body reports and its history row,
-  written by hand here (the product writes them through simple-history): the least a changed
-  report must write. No validation, comparison or response building: the floor under any
+  statement writing the call's self-access row as the ``PUT`` does (the least an unchanged report
+  must write); in the third, that statement also storing the camera permission the body reports
+  and its history row, written by hand here as a bare ``UPDATE`` and ``INSERT`` (the product's
+  statement also compares all five, checks its conditions and sets ``last_seen``): the least a
+  changed report must write. No validation, comparison or response building: the floor under any
   implementation of the ``PUT`` on this machine.
 """
 

@@ -53,11 +53,11 @@ def log_device_call(device: Any, *, fields: tuple[str, ...]) -> None:
 def commit_asynchronously() -> None:
     """Let the open transaction commit without waiting for the WAL flush (PostgreSQL only).
 
-    For the app's idempotent full-state reports (register, a permission report's changes, and
-    reads): a crash of the database server can lose at most the last fraction of a second of
-    them, never leave them half-written, and the app sends the full state again at its next
-    start. Token issuance, revocation and unregistering keep synchronous commits; an unchanged
-    permission report is one statement with no transaction to set this in. Only when the
+    For the app's idempotent full-state calls (register, reads, a permission report stored on the
+    fallback path): a crash of the database server can lose at most the last fraction of a
+    second of them, never leave them half-written, and the app sends the full state again at its
+    next start. Token issuance, revocation and unregistering keep synchronous commits; a report
+    stored by the hot path's statement has no transaction to set this in. Only when the
     setting ``DEVICES_API_ASYNC_COMMIT`` is on (it is off by default).
     """
     if settings.DEVICES_API_ASYNC_COMMIT and connection.vendor == "postgresql":
