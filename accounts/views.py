@@ -256,7 +256,9 @@ def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
     customer = customer_own(user=request.user)
     request.access_context.reason = "email change confirmed by the customer"
     try:
-        customer_update(customer=customer, email=new_email)
+        # A savepoint: the request goes on (and commits its access rows) after a refusal.
+        with transaction.atomic():
+            customer_update(customer=customer, email=new_email)
     except (ValidationError, IntegrityError):
         # Taken by another login between the check and the save: the constraint decides.
         messages.error(request, taken)

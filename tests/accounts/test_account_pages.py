@@ -4,6 +4,8 @@ import re
 import pytest
 from django.core import mail, signing
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from accounts.models import Customer, User
 from accounts.services import customer_update
@@ -183,6 +185,25 @@ def test_email_link_for_an_address_taken_meanwhile_is_refused(customer_client, c
     factories.make_customer(email="z@ex.com")
     path = re.search(r"(/account/email/confirm/\S+/)", mail.outbox[-1].body).group(1)
     customer_client.get(path)
+    assert User.objects.get(pk=customer.user_id).email == customer.user.email
+
+
+def test_email_taken_between_the_check_and_the_save_is_refused_cleanly(
+    customer_client, customer, monkeypatch
+):
+    # The race the view's own check cannot see: the uniqueness rule refuses at the save, and the
+    # customer gets the same answer as when the check sees it.
+    customer_client.post(reverse("accounts:correct"), {"change_email": "1", "email": "r@ex.com"})
+    factories.make_customer(email="r@ex.com", phone="+84987000333")
+    monkeypatch.setattr("accounts.views.email_in_use", lambda *args, **kwargs: False)
+    path = re.search(r"(/account/email/confirm/\S+/)", mail.outbox[-1].body).group(1)
+
+    response = customer_client.get(path, follow=True)
+
+    assert response.status_code == 200
+    with translation.override("vi"):
+        taken = gettext("This email cannot be used. Choose another one.")
+    assert taken in [str(m) for m in response.context["messages"]]
     assert User.objects.get(pk=customer.user_id).email == customer.user.email
 
 
