@@ -177,7 +177,8 @@ def hot_path_statement(
     stores them (``services.permissions_store_sql``) if the call is answered, the device has
     all its permissions stored, and it was registered by ``registered_by`` (the latest
     registration time the reports' observations are valid for). Its rows then end with
-    ``hot_changed``: whether the statement changed that permission.
+    ``hot_changed`` (whether the statement changed that permission) and ``hot_stored`` (whether
+    it stored the report: the condition, evaluated once, in SQL only).
     """
     from consent.models import ConsentRecord
 
@@ -202,15 +203,16 @@ def hot_path_statement(
             store, store_params = permissions_store_sql(
                 device_id=device_id,
                 reports=reports,
-                when=_STORES_REPORT,
-                when_params=[registered_by, len(PERMISSION_NAMES)],
+                when='(SELECT "ok" FROM "stores")',
+                when_params=[],
                 now=now,
             )
             sql += (
-                f', {store} SELECT "hot".*,'
-                ' "hot"."name" IN (SELECT "name" FROM "changed") AS "hot_changed" FROM "hot"'
+                f', "stores" AS (SELECT {_STORES_REPORT} AS "ok"), {store} SELECT "hot".*,'
+                ' "hot"."name" IN (SELECT "name" FROM "changed") AS "hot_changed",'
+                ' (SELECT "ok" FROM "stores") AS "hot_stored" FROM "hot"'
             )
-            params += store_params
+            params += [registered_by, len(PERMISSION_NAMES), *store_params]
         else:
             sql += ' SELECT * FROM "hot"'
     return HotStatement(sql, params, logs, stores, now)
@@ -289,17 +291,11 @@ def device_find_by_token(
         DevicePermission.device.field.set_cached_value(permission, device)
         permissions.append(permission)
     device._prefetched_objects_cache = {"permissions": permissions}
-    answered = statement.logs and not customer.policy_pending
-    device.call_logged = answered
+    device.call_logged = statement.logs and not customer.policy_pending
     device.report_changed = None
-    if (
-        statement.stores
-        and answered
-        and len(rows) == len(PERMISSION_NAMES)
-        and device.registered_at <= registered_by
-    ):
-        # The statement's condition held: it stored the report. Its rows are as they were read.
-        flagged = {p.name for p, row in zip(permissions, rows, strict=True) if row[-1]}
+    if statement.stores and first[-1]:
+        # The statement stored the report. Its rows are as they were read.
+        flagged = {p.name for p, row in zip(permissions, rows, strict=True) if row[-2]}
         device.report_changed = [name for name in reports if name in flagged]
         for permission in permissions:
             if permission.name in flagged:

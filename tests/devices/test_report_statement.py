@@ -175,3 +175,23 @@ def test_a_report_already_stored_by_a_concurrent_call_changes_nothing(api, custo
     assert results["second"].report_changed == []
     assert HistPerm.objects.filter(device_id=device_id, history_type="~").count() == 1
     assert AccessLog.objects.filter(reference=f"device #{device_id}").count() >= 2
+
+
+def test_a_device_missing_some_permission_rows_gets_them_all(api, customer, device_id):
+    # Rows of only two permissions (stored before the app sent full reports): the statement
+    # leaves the report to the usual path, which creates the three missing rows.
+    from devices.services import device_permissions_report
+
+    now = timezone.now()
+    with access_context(actor=customer.user, channel=Channel.API):
+        device = selectors.device_find_own(customer=customer, device_id=device_id)
+        two = {n: PermissionReport("granted", now, "app_prompt") for n in ("camera", "calls")}
+        device_permissions_report(device=device, reports=two)
+
+    later = timezone.now() + timedelta(seconds=30)
+    response = api.put(f"/api/v1/devices/{device_id}/permissions/", revoke_camera(later))
+
+    assert response.status_code == 200
+    assert response.json()["changed"] == ["camera", "internet", "contacts", "notifications"]
+    assert DevicePermission.objects.filter(device_id=device_id).count() == 5
+    assert HistPerm.objects.filter(device_id=device_id).count() == 2 + 4
