@@ -10,7 +10,9 @@ simple-history records each save. This module closes its known gaps for personal
 - the models' base manager (Django's ``_base_manager``: related-object access, ``save()``,
   ``refresh_from_db()``) is the tracked one, so ``Model._base_manager.update()`` raises too;
 - ``TrackedModel.changed_fields()`` lets services skip saves that change nothing, so an unchanged
-  object adds no history row and no write.
+  object adds no history row and no write;
+- a write composed as SQL writes its history rows in the same statement through
+  ``history_insert_select``, with the columns ``save()`` gives them.
 """
 
 from __future__ import annotations
