@@ -256,7 +256,8 @@ def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
     customer = customer_own(user=request.user)
     request.access_context.reason = "email change confirmed by the customer"
     try:
-        # A savepoint: the request goes on (and commits its access rows) after a refusal.
+        # A savepoint (customer_update has none): the refused save must not doom the request's
+        # transaction, which goes on to answer and commits what the request logged.
         with transaction.atomic():
             customer_update(customer=customer, email=new_email)
     except (ValidationError, IntegrityError):

@@ -7,10 +7,11 @@
   permissions, policy gate: ``devices.selectors.hot_path_statement``); in the second, the same
   statement writing the call's self-access row as the ``PUT`` does (the least an unchanged report
   must write); in the third, that statement also storing the camera permission the body reports
-  and its history row, written by hand here as a bare ``UPDATE`` and ``INSERT`` (the product's
-  statement also compares all five, checks its conditions and sets ``last_seen``): the least a
-  changed report must write. No validation, comparison or response building: the floor under any
-  implementation of the ``PUT`` on this machine.
+  and its history row: a bare ``UPDATE`` written here and the history row the product writes
+  (``consent.history.history_insert_select``; the product's statement also compares all five,
+  checks its conditions and sets ``last_seen``): the least a changed report must write. No
+  validation, comparison or response building: the floor under any implementation of the ``PUT``
+  on this machine.
 """
 
 import functools
@@ -19,10 +20,10 @@ import json
 from django.db import connection, transaction
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from consent.context import Channel
+from consent.history import history_insert_select
 from devices.models import DevicePermission
 from devices.selectors import hot_path_statement
 from devices.services import PERMISSION_FIELDS
@@ -39,21 +40,22 @@ def bare_select(request: HttpRequest, device_id: int) -> JsonResponse:
 
 @functools.cache
 def _change_sql() -> str:
-    """The camera permission's new state and its history row, as two more data-modifying WITHs."""
-    table = DevicePermission._meta.db_table
-    history = DevicePermission.history.model._meta.db_table
+    """The camera permission's new state, as one more data-modifying WITH."""
     return f""", "changed" AS (
-            UPDATE "{table}" p SET "state" = %s, "observed_at" = %s, "source" = %s
+            UPDATE "{DevicePermission._meta.db_table}" p
+            SET "state" = %s, "observed_at" = %s, "source" = %s
             WHERE p."device_id" = %s AND p."name" = 'camera' AND p."state" <> %s
-              AND EXISTS (SELECT 1 FROM "hot") RETURNING p.*),
-        "history" AS (
-            INSERT INTO "{history}" ("id", "history_purpose", "history_reference",
-                "history_channel", "name", "state", "observed_at", "source", "history_date",
-                "history_change_reason", "history_type", "device_id", "history_user_id")
-            SELECT c."id", '', '', 'api', c."name", c."state", c."observed_at", c."source", %s,
-                NULL, '~', c."device_id", (SELECT "hot_user_id" FROM "hot" LIMIT 1)
-            FROM "changed" c)
-        SELECT * FROM "hot\""""
+              AND EXISTS (SELECT 1 FROM "hot") RETURNING p.*)"""
+
+
+def _history_sql() -> tuple[str, list]:
+    """Its history row, as the product writes it (``consent.history.history_insert_select``)."""
+    return history_insert_select(
+        DevicePermission,
+        source='"changed"',
+        history_type="~",
+        actor='(SELECT "hot_user_id" FROM "hot" LIMIT 1)',
+    )
 
 
 @csrf_exempt
@@ -70,9 +72,13 @@ def put_floor(request: HttpRequest, device_id: int, logged: bool, changed: bool 
     if changed:
         camera = body["permissions"]["camera"]
         state = camera["state"]
-        sql = sql.removesuffix(' SELECT * FROM "hot"') + _change_sql()
+        history, history_params = _history_sql()
+        sql = (
+            sql.removesuffix(' SELECT * FROM "hot"')
+            + f'{_change_sql()}, "history" AS ({history}) SELECT * FROM "hot"'
+        )
         params += [state, camera["observed_at"], camera["source"], device_id, state,
-                   timezone.now()]
+                   *history_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

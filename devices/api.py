@@ -92,7 +92,6 @@ def _authenticate_with_device(request: HttpRequest, device_id: int) -> None:
             device_id=device_id,
             log_fields=services.PERMISSION_FIELDS,
             reports=reports,
-            registered_by=validation.registered_by(reports) if reports else None,
         )
     if device is None:
         _authenticate(request, gate=True)

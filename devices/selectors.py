@@ -2,7 +2,9 @@
 
 Reads that disclose a customer's device data log an access through ``consent.access``; lookups
 that only find the row a service then changes (``device_find_own``, ``api_token_get_valid``) log
-nothing themselves: the service logs the call.
+nothing themselves: the service logs the call. The one exception is the app's hot path
+(``device_find_by_token``): its one statement may also store the permission report it reads
+for, with the write composed by ``services.permissions_store_sql``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from .services import (
     permissions_store_sql,
     token_hash,
 )
+from .validation import registered_by
 
 
 def api_token_get_valid(*, raw: str) -> ApiToken | None:
@@ -168,15 +171,14 @@ def hot_path_statement(
     device_id: int,
     log_fields: tuple[str, ...] = (),
     reports: dict[str, PermissionReport] | None = None,
-    registered_by: datetime | None = None,
 ) -> HotStatement:
     """The statement of ``device_find_by_token`` (the benchmark's floors run it too).
 
     On PostgreSQL, with ``log_fields`` it writes the call's self-access row; with ``reports``
     as well (a permission report already checked, except against the device's registration), it
     stores them (``services.permissions_store_sql``) if the call is answered, the device has
-    all its permissions stored, and it was registered by ``registered_by`` (the latest
-    registration time the reports' observations are valid for). Its rows then end with
+    all its permissions stored, and it was registered early enough for the reports'
+    observations (``validation.registered_by``). Its rows then end with
     ``hot_changed`` (whether the statement changed that permission) and ``hot_stored`` (whether
     it stored the report: the condition, evaluated once, in SQL only).
     """
@@ -187,7 +189,7 @@ def hot_path_statement(
     now = timezone.now()
     params = [accepted, accepted, device_id, token_hash(raw), now]
     logs = bool(log_fields) and connection.vendor == "postgresql"
-    stores = logs and reports is not None and registered_by is not None
+    stores = logs and bool(reports)
     if logs:
         insert, insert_params = access.access_insert_select(
             source=_ANSWERED_CALL,
@@ -212,7 +214,7 @@ def hot_path_statement(
                 ' "hot"."name" IN (SELECT "name" FROM "changed") AS "hot_changed",'
                 ' (SELECT "ok" FROM "stores") AS "hot_stored" FROM "hot"'
             )
-            params += [registered_by, len(PERMISSION_NAMES), *store_params]
+            params += [registered_by(reports), len(PERMISSION_NAMES), *store_params]
         else:
             sql += ' SELECT * FROM "hot"'
     return HotStatement(sql, params, logs, stores, now)
@@ -232,7 +234,6 @@ def device_find_by_token(
     device_id: int,
     log_fields: tuple[str, ...] = (),
     reports: dict[str, PermissionReport] | None = None,
-    registered_by: datetime | None = None,
 ) -> Device | None:
     """Return the device ``device_id`` with its permissions, customer and login, in one query,
     if it belongs to the holder of the valid token ``raw`` and has reported permissions before.
@@ -244,8 +245,8 @@ def device_find_by_token(
     (the row ``services.log_device_call`` queues) when the device is found and the customer has
     no newer policy version to accept: a data-modifying ``WITH``, so that the app's report costs
     one statement and no transaction of its own. ``device.call_logged`` then says the row is
-    written; otherwise the caller logs the call as usual. With ``reports`` and
-    ``registered_by`` too, the statement stores the report (``hot_path_statement``):
+    written; otherwise the caller logs the call as usual. With ``reports`` (checked but for the
+    device's registration) too, the statement stores the report (``hot_path_statement``):
     ``device.report_changed`` is then the list ``services.device_permissions_report`` returns,
     and the device and its permissions hold what was stored; it is None when the statement
     stored nothing (the caller checks and stores the report as usual).
@@ -264,7 +265,6 @@ def device_find_by_token(
         device_id=device_id,
         log_fields=log_fields,
         reports=reports,
-        registered_by=registered_by,
     )
     with connection.cursor() as cursor:
         cursor.execute(statement.sql, statement.params)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from consent.context import Channel, access_context
 from consent.models import AccessLog
 from devices import api as devices_api
-from devices import selectors, validation
+from devices import selectors
 from devices.models import Device, DevicePermission
 from devices.services import PERMISSION_FIELDS, PermissionReport
 
@@ -152,7 +152,6 @@ def test_a_report_already_stored_by_a_concurrent_call_changes_nothing(api, custo
                 device_id=device_id,
                 log_fields=PERMISSION_FIELDS,
                 reports=revoked,
-                registered_by=validation.registered_by(revoked),
             )
 
     results = {}
