@@ -176,6 +176,28 @@ def setup_database(database_url: str) -> tuple[str, list[int], str]:
     return token, ids, seeded.isoformat().replace("+00:00", "Z")
 
 
+def parse_pg_setting(item: str) -> tuple[str, str]:
+    name, sep, value = item.partition("=")
+    if not sep or not re.fullmatch(r"[a-z_]+", name) or not re.fullmatch(r"[\w.]+", value):
+        sys.exit(f"--pg-setting wants NAME=VALUE (e.g. synchronous_commit=off), not {item!r}")
+    return name, value
+
+
+def database_settings(settings: list[tuple[str, str | None]]) -> None:
+    """Set (or, with None, reset) PostgreSQL settings for new connections to this database.
+
+    The server's workers connect after this: every connection of the run has them. Names and
+    values are checked by ``parse_pg_setting`` (identifiers and plain words only).
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        name_of_database = connection.settings_dict["NAME"]
+        for name, value in settings:
+            action = f"RESET {name}" if value is None else f"SET {name} = '{value}'"
+            cursor.execute(f'ALTER DATABASE "{name_of_database}" {action}')
+
+
 def to_ms(value: str) -> float:
     match = re.match(r"([\d.]+)(us|ms|s|m)", value)
     if match is None:
@@ -233,6 +255,14 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--pg-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a PostgreSQL setting for this run's connections (ALTER DATABASE … SET, reset at the "
+        "end), e.g. synchronous_commit=off or commit_delay=200: experiments, not portal settings",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install -y wrk")
@@ -240,6 +270,8 @@ def main() -> int:
     if not database_url.startswith("postgres"):
         sys.exit("The benchmark needs PostgreSQL: set DATABASE_URL=postgres://...")
     token, ids, seeded_at = setup_database(database_url)
+    pg_settings = [parse_pg_setting(item) for item in args.pg_setting]
+    database_settings(pg_settings)
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "DATABASE_URL": database_url}
     gunicorn = ROOT / ".venv/bin/gunicorn"
@@ -291,10 +323,12 @@ def main() -> int:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+        database_settings([(name, None) for name, _value in pg_settings])
 
     print(
         f"gunicorn sync workers={args.workers}, wrk 1 thread x {args.connections} connections, "
         f"{args.rounds} interleaved rounds x {args.seconds}s per scenario, PostgreSQL"
+        + "".join(f", {name}={value}" for name, value in pg_settings)
     )
     print(
         f"{'scenario':<20} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
