@@ -269,10 +269,20 @@ def main() -> int:
     database_url = os.environ.get("DATABASE_URL", DEFAULT_DB)
     if not database_url.startswith("postgres"):
         sys.exit("The benchmark needs PostgreSQL: set DATABASE_URL=postgres://...")
-    token, ids, seeded_at = setup_database(database_url)
     pg_settings = [parse_pg_setting(item) for item in args.pg_setting]
+    token, ids, seeded_at = setup_database(database_url)
     database_settings(pg_settings)
+    try:
+        results = run_scenarios(args, database_url, token, ids, seeded_at)
+    finally:
+        database_settings([(name, None) for name, _value in pg_settings])
+    return report(args, results, pg_settings)
 
+
+def run_scenarios(
+    args: argparse.Namespace, database_url: str, token: str, ids: list[int], seeded_at: str
+) -> dict[str, list[dict[str, float]]]:
+    """Start gunicorn, warm it up, run every scenario in interleaved rounds, stop it."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "DATABASE_URL": database_url}
     gunicorn = ROOT / ".venv/bin/gunicorn"
     server = subprocess.Popen(
@@ -323,7 +333,15 @@ def main() -> int:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-        database_settings([(name, None) for name, _value in pg_settings])
+    return results
+
+
+def report(
+    args: argparse.Namespace,
+    results: dict[str, list[dict[str, float]]],
+    pg_settings: list[tuple[str, str]],
+) -> int:
+    """Print the figures; return 0 when each PUT's ratio is >= 0.7 with zero errors."""
 
     print(
         f"gunicorn sync workers={args.workers}, wrk 1 thread x {args.connections} connections, "
