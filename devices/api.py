@@ -182,7 +182,9 @@ def device_json(device: Device) -> dict[str, Any]:
         "os_version": device.os_version,
         "app_version": device.app_version,
         "registered_at": iso(device.registered_at),
-        "last_seen": iso(device.last_seen),
+        # When the app last called about it: registration, a change, or a call that wrote nothing
+        # to the device (``Device.seen_at``; the pages show the same).
+        "last_seen": iso(device.seen_at),
     }
 
 
@@ -257,7 +259,8 @@ def device_detail(request: HttpRequest, device_id: int) -> HttpResponse:
         device = _own_device(request, device_id, log=False)
         services.device_unregister(device=device)
         return HttpResponse(status=204)
-    return _json(device_json(_own_device(request, device_id, log=True)))
+    device = _own_device(request, device_id, log=True)
+    return _json(device_json(selectors.device_with_last_call(device)))
 
 
 @endpoint({"GET": True, "PUT": "device"}, async_commit=("GET",), own_transactions=("PUT",))

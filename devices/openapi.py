@@ -168,7 +168,14 @@ def _schemas() -> dict[str, Any]:
                 "os_version": {"type": "string"},
                 "app_version": {"type": "string"},
                 "registered_at": TIMESTAMP,
-                "last_seen": TIMESTAMP,
+                "last_seen": {
+                    **TIMESTAMP,
+                    "description": (
+                        "The app's latest call about this device before this one (a report "
+                        "that changed nothing included), or this one when it registers the "
+                        "device."
+                    ),
+                },
             },
         },
         "PermissionsReport": {

@@ -343,6 +343,17 @@ def with_last_call(devices: QuerySet[Device]) -> QuerySet[Device]:
     return devices.annotate(last_call_at=Subquery(calls.values("at")[:1]))
 
 
+def device_with_last_call(device: Device) -> Device:
+    """Give ``device`` the ``last_call_at`` of ``with_last_call`` (one index probe), so that its
+    ``seen_at`` counts the app's calls that wrote nothing to the device."""
+    device.last_call_at = (
+        with_last_call(Device.objects.filter(pk=device.pk))
+        .values_list("last_call_at", flat=True)
+        .first()
+    )
+    return device
+
+
 def api_token_list_own(*, user: Any) -> QuerySet[ApiToken]:
     """Return the user's app tokens, newest first (secrets are never stored, so never shown)."""
     customer = getattr(user, "customer", None)

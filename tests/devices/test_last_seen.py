@@ -16,7 +16,7 @@ from devices.models import Device
 from devices.selectors import with_last_call
 from tests.accesslog import force_declaration
 
-from .conftest import DEVICE, full_report
+from .conftest import DEVICE, full_report, iso
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +93,23 @@ def test_the_last_call_is_one_index_probe_per_device(api, device_id):
         cursor.execute("SET LOCAL enable_seqscan TO off")
         plan = with_last_call(Device.objects.filter(pk=device_id)).explain()
     assert "devices_accesslog_api_reference_at" in plan
+
+
+def test_the_api_answers_the_last_call_as_the_pages_do(api, device_id):
+    api.put(f"/api/v1/devices/{device_id}/permissions/", full_report())
+    stored = Device.objects.get(pk=device_id).last_seen
+    later = timezone.now() + timedelta(hours=2)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        assert api.put(f"/api/v1/devices/{device_id}/permissions/", full_report()).json()[
+            "changed"
+        ] == []
+    answer = api.get(f"/api/v1/devices/{device_id}/").json()
+    assert answer["last_seen"] == iso(later)
+    assert Device.objects.get(pk=device_id).last_seen == stored  # still nothing written
+
+
+def test_registering_again_answers_this_call(api, device_id):
+    later = timezone.now() + timedelta(hours=1)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        answer = api.post("/api/v1/devices/", DEVICE).json()
+    assert answer["id"] == device_id and answer["last_seen"] == iso(later)

@@ -2,6 +2,7 @@
 
 import datetime
 import json
+from unittest import mock
 
 import pytest
 from django.apps import apps
@@ -55,6 +56,20 @@ def test_export_holds_devices(customer_client, customer):
     assert device["permissions"][0]["state"] == "revoked"
     page = customer_client.get(reverse("accounts:download_print")).content.decode()
     assert INSTALL_ID in page
+
+
+def test_export_gives_last_seen_as_the_pages_do(customer_client, customer):
+    from devices.services import PERMISSION_FIELDS, log_device_call
+
+    device = register_device(customer)
+    later = timezone.now() + datetime.timedelta(hours=2)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        # A call that wrote nothing to the device (a repeated report): only its access row.
+        with access_context(actor=customer.user, channel=Channel.API):
+            log_device_call(device, fields=PERMISSION_FIELDS)
+    data = json.loads(customer_client.get(reverse("accounts:download_json")).content)
+    [exported] = data["devices"]
+    assert exported["last_seen"] == later.isoformat()
 
 
 def test_erasure_removes_device_values_from_live_and_history_rows(customer, support_user):
