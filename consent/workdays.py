@@ -1,34 +1,49 @@
 """Working-day arithmetic for legal clocks (complaints, data-subject requests).
 
-Working days skip Saturdays, Sundays and the Vietnamese public holidays listed in the setting
-``PUBLIC_HOLIDAYS`` (ISO dates). Deadlines are computed in the display time zone and stored in UTC.
+Working days skip Saturdays, Sundays and Vietnam's public holidays: those of the maintained
+``holidays`` package (Tết and Hùng Kings follow the lunar calendar; observed and substituted days
+off included), and the extra ISO dates of the setting ``PUBLIC_HOLIDAYS`` (a decree newer than the
+installed package). Deadlines are computed in the display time zone and stored in UTC.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 
+import holidays as holiday_calendars
 from django.conf import settings
 from django.utils import timezone
 
+COUNTRY = "VN"
 
-def holidays() -> frozenset[datetime.date]:
-    return frozenset(datetime.date.fromisoformat(day) for day in settings.PUBLIC_HOLIDAYS)
+
+@functools.lru_cache(maxsize=64)
+def _national(year: int) -> frozenset[datetime.date]:
+    return frozenset(holiday_calendars.country_holidays(COUNTRY, years=year))
+
+
+def extra_days_off() -> frozenset[datetime.date]:
+    """The setting's days off (read each time: settings can change, tests override them)."""
+    return frozenset(datetime.date.fromisoformat(str(day)) for day in settings.PUBLIC_HOLIDAYS)
+
+
+def is_public_holiday(day: datetime.date) -> bool:
+    return day in _national(day.year) or day in extra_days_off()
 
 
 def is_working_day(day: datetime.date) -> bool:
-    return day.weekday() < 5 and day not in holidays()
+    return day.weekday() < 5 and not is_public_holiday(day)
 
 
 def add_working_days(start: datetime.datetime, days: int) -> datetime.datetime:
     """Return the moment ``days`` working days after ``start`` (same local time of day)."""
     local = timezone.localtime(start)
     day = local.date()
-    off = holidays()
     remaining = days
     while remaining > 0:
         day += datetime.timedelta(days=1)
-        if day.weekday() < 5 and day not in off:
+        if is_working_day(day):
             remaining -= 1
     return local.replace(year=day.year, month=day.month, day=day.day)
 

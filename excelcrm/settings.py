@@ -173,20 +173,12 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 # Purpose declarations in the admin end after this many seconds without activity.
 ACCESS_PURPOSE_IDLE_SECONDS = env.int("ACCESS_PURPOSE_IDLE_SECONDS", default=30 * 60)
 
-# Vietnamese public holidays (ISO dates) skipped by working-day clocks (consent/workdays.py).
-# Lunar-calendar holidays move every year: keep this list current (or set PUBLIC_HOLIDAYS).
-PUBLIC_HOLIDAYS = env.list(
-    "PUBLIC_HOLIDAYS",
-    default=[
-        # 2026: New Year, Tết (16–20 Feb), Hùng Kings (26 Apr), Reunification and Labour Day,
-        # National Day (2 Sep and the day after).
-        "2026-01-01", "2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20",
-        "2026-04-27", "2026-04-30", "2026-05-01", "2026-09-01", "2026-09-02",
-        # 2027: New Year, Tết (5–11 Feb), Hùng Kings (16 Apr), 30 Apr, 1 May, 2–3 Sep.
-        "2027-01-01", "2027-02-05", "2027-02-08", "2027-02-09", "2027-02-10", "2027-02-11",
-        "2027-04-16", "2027-04-30", "2027-05-01", "2027-09-02", "2027-09-03",
-    ],
-)
+# Working-day clocks (consent/workdays.py) skip weekends and Vietnam's public holidays as the
+# maintained `holidays` package knows them (Labour Code art. 112 and the government's yearly
+# notices: Tết and Hùng Kings by the lunar calendar, observed and substituted days off).
+# PUBLIC_HOLIDAYS adds days off it does not know yet (ISO dates: a decree newer than the
+# installed package).
+PUBLIC_HOLIDAYS = env.list("PUBLIC_HOLIDAYS", default=[])
 
 # Logs and error emails never carry personal data: the formatter and the mail handler scrub email
 # addresses and phone numbers, and the error reporter hides POST values and frame variables

@@ -113,16 +113,17 @@ def test_another_customer_cannot_write_to_the_request(customer):
 
 
 def test_complaint_deadlines_skip_weekends_and_holidays(settings):
-    settings.PUBLIC_HOLIDAYS = ["2026-09-01", "2026-09-02"]
-    # Friday 28 Aug 2026, 16:00 in Hà Nội: +2 working days skips Sat, Sun, Tue 1 and Wed 2 Sep.
+    settings.PUBLIC_HOLIDAYS = ["2026-09-07"]  # an extra day off, as a decree could add
+    # Friday 28 Aug 2026, 16:00 in Hà Nội: +2 working days skips Sat 29, Sun 30, and National
+    # Day's days off (Mon 31 Aug substituted, Tue 1 and Wed 2 Sep).
     opened = datetime.datetime(2026, 8, 28, 16, 0, tzinfo=HCM)
     ack, due = services.deadlines(kind="complaint", opened_at=opened)
-    assert ack.astimezone(HCM) == datetime.datetime(2026, 9, 3, 16, 0, tzinfo=HCM)
+    assert ack.astimezone(HCM) == datetime.datetime(2026, 9, 4, 16, 0, tzinfo=HCM)
     assert due.astimezone(HCM) == datetime.datetime(2026, 9, 12, 16, 0, tzinfo=HCM)
     ack, due = services.deadlines(kind="question", opened_at=opened)
     assert ack is None
-    # 5 working days: Mon 31 Aug, Thu 3, Fri 4, Mon 7, Tue 8 Sep.
-    assert due.astimezone(HCM) == datetime.datetime(2026, 9, 8, 16, 0, tzinfo=HCM)
+    # 5 working days: Thu 3, Fri 4, (Mon 7 off by the setting) Tue 8, Wed 9, Thu 10 Sep.
+    assert due.astimezone(HCM) == datetime.datetime(2026, 9, 10, 16, 0, tzinfo=HCM)
 
 
 def test_deadlines_follow_the_settings(settings):
