@@ -1,9 +1,10 @@
 """Working-day arithmetic for legal clocks (complaints, data-subject requests).
 
-Working days skip Saturdays, Sundays and Vietnam's public holidays: those of the maintained
-``holidays`` package (Tết and Hùng Kings follow the lunar calendar; observed and substituted days
-off included), and the extra ISO dates of the setting ``PUBLIC_HOLIDAYS`` (a decree newer than the
-installed package). Deadlines are computed in the display time zone and stored in UTC.
+Working days are Vietnam's, as the maintained ``holidays`` package knows them: Monday to Friday
+except public holidays (Tết and Hùng Kings follow the lunar calendar; observed days off), and the
+government's swaps (a weekday off in exchange for a Saturday worked: both sides). The extra ISO
+dates of the setting ``PUBLIC_HOLIDAYS`` are days off too (a decree newer than the installed
+package). Deadlines are computed in the display time zone and stored in UTC.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ COUNTRY = "VN"
 
 
 @functools.lru_cache(maxsize=64)
-def _national(year: int) -> frozenset[datetime.date]:
-    return frozenset(holiday_calendars.country_holidays(COUNTRY, years=year))
+def _calendar(year: int) -> holiday_calendars.HolidayBase:
+    return holiday_calendars.country_holidays(COUNTRY, years=year)
 
 
 def extra_days_off() -> frozenset[datetime.date]:
@@ -29,11 +30,12 @@ def extra_days_off() -> frozenset[datetime.date]:
 
 
 def is_public_holiday(day: datetime.date) -> bool:
-    return day in _national(day.year) or day in extra_days_off()
+    return day in _calendar(day.year) or day in extra_days_off()
 
 
 def is_working_day(day: datetime.date) -> bool:
-    return day.weekday() < 5 and not is_public_holiday(day)
+    """A weekday that is no public holiday, or a Saturday the government made a working day."""
+    return _calendar(day.year).is_working_day(day) and day not in extra_days_off()
 
 
 def add_working_days(start: datetime.datetime, days: int) -> datetime.datetime:

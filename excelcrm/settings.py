@@ -173,9 +173,9 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 # Purpose declarations in the admin end after this many seconds without activity.
 ACCESS_PURPOSE_IDLE_SECONDS = env.int("ACCESS_PURPOSE_IDLE_SECONDS", default=30 * 60)
 
-# Working-day clocks (consent/workdays.py) skip weekends and Vietnam's public holidays as the
+# Working-day clocks (consent/workdays.py) follow Vietnam's working days as the
 # maintained `holidays` package knows them (Labour Code art. 112 and the government's yearly
-# notices: Tết and Hùng Kings by the lunar calendar, observed and substituted days off).
+# notices: Tết and Hùng Kings by the lunar calendar, observed days off, swapped working days).
 # PUBLIC_HOLIDAYS adds days off it does not know yet (ISO dates: a decree newer than the
 # installed package).
 PUBLIC_HOLIDAYS = env.list("PUBLIC_HOLIDAYS", default=[])

@@ -1,4 +1,4 @@
-"""Working days skip weekends and Vietnam's public holidays, lunar ones included, in any year."""
+"""Working days are Vietnam's: weekends and public holidays (lunar ones too) off, swaps included."""
 
 import datetime
 
@@ -47,6 +47,14 @@ def test_vietnam_cultural_day_is_a_day_off_from_2026():
 def test_public_holidays_are_no_working_days(day, why):
     assert day.weekday() < 5, why
     assert not is_working_day(day), why
+
+
+def test_a_swapped_saturday_is_a_working_day():
+    # 2026: Monday 31 Aug off (a bridge to National Day), Saturday 22 Aug worked instead.
+    assert is_working_day(datetime.date(2026, 8, 22))
+    assert not is_working_day(datetime.date(2026, 8, 29))  # an ordinary Saturday
+    friday = datetime.datetime(2026, 8, 21, 9, 0, tzinfo=HCM)
+    assert local_date(add_working_days(friday, 1)) == datetime.date(2026, 8, 22)
 
 
 def test_the_setting_adds_days_off(settings):
