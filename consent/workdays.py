@@ -29,10 +29,6 @@ def extra_days_off() -> frozenset[datetime.date]:
     return frozenset(datetime.date.fromisoformat(str(day)) for day in settings.PUBLIC_HOLIDAYS)
 
 
-def is_public_holiday(day: datetime.date) -> bool:
-    return day in _calendar(day.year) or day in extra_days_off()
-
-
 def is_working_day(day: datetime.date) -> bool:
     """A weekday that is no public holiday, or a Saturday the government made a working day."""
     return _calendar(day.year).is_working_day(day) and day not in extra_days_off()
