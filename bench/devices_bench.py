@@ -11,7 +11,12 @@ report must do); and that plus the changed permission and its history row (all a
 must do).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/excelcrm_bench .venv/bin/python \
-        bench/devices_bench.py [--seconds 10] [--rounds 2] [--workers 2] [--connections 8]
+        bench/devices_bench.py [--seconds 10] [--rounds 2] [--workers 2] [--connections 8] \
+        [--pg-setting NAME=VALUE ...]
+
+``--pg-setting`` (repeatable) runs every connection of the run with a PostgreSQL setting
+(``ALTER DATABASE … SET``, reset at the end), e.g. ``synchronous_commit=off``: an experiment for
+the goal's discussion (README), not a setting of the portal.
 
 Needs PostgreSQL (the database is created and migrated if missing), gunicorn and wrk
 (apt-get install -y wrk).

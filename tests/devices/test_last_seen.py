@@ -107,6 +107,14 @@ def test_the_api_answers_the_last_call_as_the_pages_do(api, device_id):
     assert answer["last_seen"] == iso(later)
     assert Device.objects.get(pk=device_id).last_seen == stored  # still nothing written
 
+    # A read is a call too; the answer counts the calls before the one it answers.
+    read_at, next_at = later + timedelta(minutes=5), later + timedelta(minutes=9)
+    with mock.patch("django.utils.timezone.now", return_value=read_at):
+        api.get(f"/api/v1/devices/{device_id}/permissions/")
+    with mock.patch("django.utils.timezone.now", return_value=next_at):
+        answer = api.get(f"/api/v1/devices/{device_id}/").json()
+    assert answer["last_seen"] == iso(read_at)
+
 
 def test_registering_again_answers_this_call(api, device_id):
     later = timezone.now() + timedelta(hours=1)
