@@ -23,11 +23,14 @@ def test_a_reviewer_finds_who_accessed_a_customer_and_prints_the_dossier(page):
     page.wait_for_url("**/audit/access/")
     page.fill("#id_customer", str(customer.pk))
     page.click("button.primary")
+    # The click only asks for the filtered page; wait until it has loaded.
+    page.wait_for_url(lambda url: f"customer={customer.pk}" in url)
     rows = page.locator("#access-rows tbody tr")
     assert rows.count() == 2
     assert "support@excelcrm.example" in rows.first.inner_text()
     assert "KN-77" in rows.first.inner_text()
     page.click(f"#access-rows a[href='/audit/customers/{customer.pk}/']")
+    page.wait_for_url(f"**/audit/customers/{customer.pk}/")
     assert "Hoa Sen Browser" in page.locator("h1").inner_text()
     page.emulate_media(media="print")
     assert not page.locator("nav.audit-nav").is_visible()

@@ -30,6 +30,8 @@ def test_signup_access_log_correct_download_withdraw_and_request_erasure(page):
     page.wait_for_url("**/account/access-log/")
     assert page.locator("#access-log-empty").is_visible()
     page.click("text=Do bạn sử dụng")
+    # The click only asks for the tab's page; wait until it has loaded.
+    page.wait_for_url(lambda url: url.endswith("/account/access-log/?who=me"))
     assert page.locator("#access-log tr").count() >= 3
 
     # Correct the phone.

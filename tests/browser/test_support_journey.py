@@ -47,6 +47,7 @@ def test_customer_complains_and_support_answers(live_server, browser):
     staff.fill("textarea[name=reply]", "Chúng tôi đã hoàn tiền.")
     staff.select_option("select[name=status]", "resolved")
     staff.click("input[name=_save]")
+    staff.wait_for_url("**/admin/care/carerequest/")  # saved: the admin went back to the list
 
     page.reload()
     assert "Chúng tôi đã hoàn tiền." in page.inner_text("#messages")
