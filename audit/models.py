@@ -1,6 +1,7 @@
 """Seals over the access log, verification runs, the reviewer-activity trail, erasure-gate uses and
-snapshots of the purposes each staff login was granted. Every table here is append-only (the
-database refuses UPDATE, DELETE and TRUNCATE: see ``audit/triggers.py``)."""
+snapshots of the purposes each staff login was granted: append-only tables (the database refuses
+UPDATE, DELETE and TRUNCATE: see ``audit/triggers.py``). Also the reports' hourly figures, derived
+from the access log and recomputable (``audit/rollup.py``), which are ordinary tables."""
 
 from __future__ import annotations
 
@@ -157,3 +158,62 @@ class GrantSnapshot(models.Model):
     @property
     def purpose_codes(self) -> list[str]:
         return [code for code in self.purposes.split(",") if code]
+
+
+class HourlyVolume(models.Model):
+    """Access-log rows of one clock hour (UTC) in one series of the reports' weekly chart.
+
+    Derived from the access log by ``audit.rollup`` for hours that can no longer change, so that
+    reports over long periods sum hours instead of counting every row. Not evidence (the sealed
+    access log is); ``rollup_audit_log --rebuild`` recomputes it.
+    """
+
+    hour = models.DateTimeField(_("hour"))
+    # A purpose code, "" (no purpose: oversight and system) or audit.reports.SELF_ACCESS.
+    series = models.CharField(_("series"), max_length=40)
+    accesses = models.PositiveIntegerField(_("accesses"))
+
+    class Meta:
+        verbose_name = _("hourly access volume")
+        verbose_name_plural = _("hourly access volumes")
+        constraints = [
+            models.UniqueConstraint(fields=["hour", "series"], name="audit_hourlyvolume_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H:00} {self.series or '-'}: {self.accesses}"
+
+
+class HourlyActor(models.Model):
+    """Staff use (self-access excluded) by one actor in one clock hour (UTC): distinct customers
+    and accesses. The bulk-access alerts read it (``audit.rollup``)."""
+
+    hour = models.DateTimeField(_("hour"))
+    actor_id = models.BigIntegerField(_("actor"))
+    customers = models.PositiveIntegerField(_("distinct customers"))
+    accesses = models.PositiveIntegerField(_("accesses"))
+
+    class Meta:
+        verbose_name = _("hourly actor activity")
+        verbose_name_plural = _("hourly actor activity")
+        constraints = [
+            models.UniqueConstraint(fields=["hour", "actor_id"], name="audit_hourlyactor_unique")
+        ]
+        indexes = [models.Index(fields=["customers", "hour"], name="audit_hourlyactor_busy")]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H:00} actor {self.actor_id}: {self.customers}"
+
+
+class RollupState(models.Model):
+    """How far the hourly figures reach: every hour before ``through`` is rolled up (one row)."""
+
+    through = models.DateTimeField(_("rolled up until"))
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("rollup state")
+        verbose_name_plural = _("rollup state")
+
+    def __str__(self) -> str:
+        return f"{self.through:%Y-%m-%d %H:00}"

@@ -238,6 +238,9 @@ CARE_REQUEST_DUE_WORKING_DAYS = env.int("CARE_REQUEST_DUE_WORKING_DAYS", default
 AUDIT_BULK_ACCESS_THRESHOLD = env.int("AUDIT_BULK_ACCESS_THRESHOLD", default=50)
 # seal_audit_log waits at most this long for transactions older than its high-water mark.
 AUDIT_SEAL_WAIT_SECONDS = env.float("AUDIT_SEAL_WAIT_SECONDS", default=30.0)
+# rollup_audit_log rolls up an hour once it ended this long ago and no transaction older than
+# its end (plus this margin) is open (audit/rollup.py).
+AUDIT_ROLLUP_MARGIN_MINUTES = env.int("AUDIT_ROLLUP_MARGIN_MINUTES", default=10)
 # Rows per page in the access-log explorer.
 AUDIT_PAGE_SIZE = env.int("AUDIT_PAGE_SIZE", default=50)
 
