@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import datetime
 import operator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import (
     Count,
     Exists,
@@ -53,6 +55,40 @@ PALETTE = ["#0b5394", "#e69138", "#6aa84f", "#a64d79", "#cc0000", "#45818e", "#9
 SELF_ACCESS = rollup.SELF_ACCESS
 # A breach notice is logged at most this long after the register recorded it (mail is slow).
 BREACH_NOTICE_LAG = datetime.timedelta(hours=1)
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a query cancelled by statement_timeout
+
+
+class ReportTooSlow(Exception):
+    """A figure's query ran past ``AUDIT_REPORT_QUERY_SECONDS`` and was cancelled."""
+
+
+@contextmanager
+def query_time_limit(seconds: float) -> Iterator[None]:
+    """Cancel any query of the block that runs longer than ``seconds`` (PostgreSQL).
+
+    Shorter than the web server's worker timeout (gunicorn: 30 s), so that a period too long to
+    report on gets an answer that says so, not a killed worker. The block runs in a savepoint,
+    which a cancelled query rolls back (the request's transaction, and what it wrote before,
+    stay); afterwards the transaction's previous limit is back.
+    """
+    if connection.vendor != "postgresql" or not seconds:
+        yield
+        return
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT current_setting('statement_timeout')")
+                previous = cursor.fetchone()[0]
+                cursor.execute(
+                    "SELECT set_config('statement_timeout', %s, true)", [f"{seconds * 1000:.0f}"]
+                )
+            yield
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) == QUERY_CANCELED:
+            raise ReportTooSlow from error
+        raise
 
 
 def _period(start: datetime.datetime, end: datetime.datetime) -> QuerySet[AccessLog]:

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -250,10 +251,30 @@ def report_view(request: HttpRequest) -> HttpResponse:
         action=Activity.REPORT,
         detail=f"from={start.isoformat()}, before={end.isoformat()}",
     )
-    top = reports.top_actors(start, end)
-    denied = reports.denied_attempts(start, end)
-    bulk = reports.bulk_access_alerts(start, end)
-    ungranted = reports.ungranted_accesses(start, end)
+    seconds = settings.AUDIT_REPORT_QUERY_SECONDS
+    try:
+        with reports.query_time_limit(seconds):
+            top = reports.top_actors(start, end)
+            denied = reports.denied_attempts(start, end)
+            bulk = reports.bulk_access_alerts(start, end)
+            ungranted = reports.ungranted_accesses(start, end)
+            chart = reports.weekly_by_purpose(start, end)
+    except reports.ReportTooSlow:
+        if not form.is_bound:  # the default period: say which one was too long
+            local = local_zone()
+            form = ReportForm({
+                "date_from": start.astimezone(local).date(),
+                "date_to": (end - datetime.timedelta(days=1)).astimezone(local).date(),
+            })
+            form.is_valid()
+        form.add_error(
+            "date_from",
+            _(
+                "A figure of this period took longer than %(seconds)s seconds to compute and was"
+                " stopped. Choose a shorter period."
+            ) % {"seconds": f"{seconds:g}"},
+        )
+        return render(request, "audit/reports.html", {"form": form}, status=400)
     ids = [r["actor_id"] for r in top] + [r.actor_id for r in denied]
     ids += [r["actor_id"] for r in bulk] + [r.actor_id for r in ungranted]
     labels = actor_labels(ids)
@@ -268,7 +289,7 @@ def report_view(request: HttpRequest) -> HttpResponse:
             "form": form,
             "start": start,
             "end": end - datetime.timedelta(days=1),
-            "chart": reports.weekly_by_purpose(start, end),
+            "chart": chart,
             "top": top,
             "denied": denied,
             "bulk": bulk,

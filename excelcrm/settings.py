@@ -241,6 +241,9 @@ AUDIT_SEAL_WAIT_SECONDS = env.float("AUDIT_SEAL_WAIT_SECONDS", default=30.0)
 # rollup_audit_log rolls up an hour once it ended this long ago and no transaction older than
 # its end (plus this margin) is open (audit/rollup.py).
 AUDIT_ROLLUP_MARGIN_MINUTES = env.int("AUDIT_ROLLUP_MARGIN_MINUTES", default=10)
+# A reports-page query running longer than this is cancelled and the reviewer is asked for a
+# shorter period (PostgreSQL; keep it under the web server's worker timeout, gunicorn's 30 s).
+AUDIT_REPORT_QUERY_SECONDS = env.float("AUDIT_REPORT_QUERY_SECONDS", default=20.0)
 # Rows per page in the access-log explorer.
 AUDIT_PAGE_SIZE = env.int("AUDIT_PAGE_SIZE", default=50)
 

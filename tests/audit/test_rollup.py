@@ -171,3 +171,4 @@ def test_top_actors_in_one_step_and_in_two_give_the_same_rows(history, monkeypat
     assert len(one_step) == 3 and one_step[0]["customers"] >= one_step[-1]["customers"]
     monkeypatch.setattr(reports, "TOP_ACTORS_IN_TWO_STEPS_AFTER", datetime.timedelta(0))
     assert reports.top_actors(start, end) == one_step
+

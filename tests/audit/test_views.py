@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.services import customer_update
+from audit import reports as audit_reports
 from audit.models import ReviewerActivity
 from consent.access import access_denied, access_record
 from consent.context import Channel, access_context
@@ -421,6 +422,32 @@ def test_a_report_period_the_wrong_way_round_is_a_field_error(reviewer_client):
     )
     assert response.status_code == 400
     assert "date_to" in response.context["form"].errors
+
+
+@pytest.mark.postgres
+def test_a_report_query_past_the_time_limit_is_a_field_error_not_a_dead_worker(
+    reviewer_client, settings, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("statement_timeout is PostgreSQL's")
+    def slow(start, end):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(2)")
+        return []
+
+    settings.AUDIT_REPORT_QUERY_SECONDS = 0.2
+    monkeypatch.setattr(audit_reports, "top_actors", slow)
+    response = reviewer_client.get(reverse("audit:reports"))
+    assert response.status_code == 400
+    assert "0.2" in response.context["form"].errors["date_from"][0]
+    assert ReviewerActivity.objects.filter(action="report").count() == 1  # the trail stays
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('statement_timeout')")
+        assert cursor.fetchone()[0] == "0"  # the limit ended with the block
+
+    monkeypatch.undo()
+    settings.AUDIT_REPORT_QUERY_SECONDS = 0.2
+    assert reviewer_client.get(reverse("audit:reports")).status_code == 200
 
 
 # --- Integrity and the trail --------------------------------------------------------------------
