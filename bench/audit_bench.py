@@ -321,15 +321,18 @@ def run(args: argparse.Namespace) -> None:
         flush=True,
     )
 
-    def report_ms(params: dict, runs: int = 3) -> float:
+    def report_ms(params: dict, runs: int = 3) -> str:
         times = []
         for _ in range(runs):
             t0 = time.perf_counter()
-            assert client.get("/audit/reports/", params).status_code == 200
+            status = client.get("/audit/reports/", params).status_code
             times.append((time.perf_counter() - t0) * 1000)
-        return statistics.median(times)
+            if status == 400:  # a query ran past AUDIT_REPORT_QUERY_SECONDS
+                return f"refused after {times[-1]:.0f}"
+            assert status == 200, status
+        return f"{statistics.median(times):.0f}"
 
-    print(f"Reports page, last 8 weeks, counted from the log: {report_ms({}):.0f} ms", flush=True)
+    print(f"Reports page, last 8 weeks, counted from the log: {report_ms({})} ms", flush=True)
     from audit.rollup import rollup_audit_log
 
     t0 = time.perf_counter()
@@ -345,10 +348,10 @@ def run(args: argparse.Namespace) -> None:
     today = timezone.localdate()
     year = {"date_from": (today - datetime.timedelta(days=365)).isoformat(),
             "date_to": today.isoformat()}
-    print(f"Reports page, last 8 weeks, with the rollup: {report_ms({}):.0f} ms", flush=True)
+    print(f"Reports page, last 8 weeks, with the rollup: {report_ms({})} ms", flush=True)
     print(
         f"Reports page, one year ({args.rows:,} rows), with the rollup: "
-        f"{report_ms(year, runs=1):.0f} ms (gunicorn's timeout: 30,000 ms)",
+        f"{report_ms(year, runs=1)} ms (gunicorn's timeout: 30,000 ms)",
         flush=True,
     )
 
