@@ -34,6 +34,7 @@ from .forms import (
     local_zone,
 )
 from .models import ReviewerActivity, Seal, Verification
+from .rollup import rollup_through
 from .selectors import (
     EXPORT_COLUMNS,
     access_log_csv,
@@ -290,6 +291,7 @@ def report_view(request: HttpRequest) -> HttpResponse:
             "start": start,
             "end": end - datetime.timedelta(days=1),
             "chart": chart,
+            "rolled_through": rollup_through(),
             "top": top,
             "denied": denied,
             "bulk": bulk,

@@ -172,3 +172,17 @@ def test_top_actors_in_one_step_and_in_two_give_the_same_rows(history, monkeypat
     monkeypatch.setattr(reports, "TOP_ACTORS_IN_TWO_STEPS_AFTER", datetime.timedelta(0))
     assert reports.top_actors(start, end) == one_step
 
+
+
+def test_the_reports_page_says_how_far_the_hourly_figures_reach(history, reviewer):
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(reviewer)
+    page = client.get(reverse("audit:reports")).content.decode()
+    assert "rollup_audit_log" in page  # none yet: the page says how to make them
+    call_command("rollup_audit_log", verbosity=0)
+    through = timezone.localtime(rollup.rollup_through())
+    page = client.get(reverse("audit:reports")).content.decode()
+    assert f"{through:%Y-%m-%d %H:%M}" in page and "rollup_audit_log" not in page
