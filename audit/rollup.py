@@ -156,6 +156,7 @@ def rollup_audit_log(
             RollupState.objects.all().delete()
     until = _final_until(now)
     hours = rows = days = 0
+    last = rollup_through()
     while max_days is None or days < max_days:
         with transaction.atomic():
             state = RollupState.objects.select_for_update().first()

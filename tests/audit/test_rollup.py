@@ -130,6 +130,15 @@ def test_max_days_stops_after_that_many_days(history):
     assert rollup.rollup_through() == rollup.floor_hour(earliest) + datetime.timedelta(days=2)
 
 
+def test_max_days_below_one_is_refused_by_the_command(history):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--max-days must be at least 1"):
+        call_command("rollup_audit_log", "--max-days", "0")
+    assert rollup.rollup_audit_log(max_days=0).hours == 0  # the service does nothing, no error
+    assert rollup.rollup_through() is None
+
+
 def test_an_empty_log_rolls_up_nothing():
     result = rollup.rollup_audit_log()
     assert (result.hours, result.through, result.reason) == (0, None, "the access log is empty")

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from audit.rollup import rollup_audit_log
 
@@ -21,7 +21,12 @@ class Command(BaseCommand):
             "--max-days", type=int, default=None, help="Roll up at most this many days this run."
         )
 
+    def _check_max_days(self, value: int | None) -> None:
+        if value is not None and value < 1:
+            raise CommandError("--max-days must be at least 1.")
+
     def handle(self, *args: Any, **options: Any) -> None:
+        self._check_max_days(options["max_days"])
         result = rollup_audit_log(rebuild=options["rebuild"], max_days=options["max_days"])
         through = f"{result.through:%Y-%m-%d %H:%M} UTC" if result.through else "nothing yet"
         line = f"Rolled up {result.hours} hours ({result.rows} hourly rows); figures "
