@@ -172,6 +172,18 @@ class ReportForm(DateRangeMixin, forms.Form):
         start_day = data.get("date_from") or end_day - datetime.timedelta(days=self.DEFAULT_DAYS)
         return day_start(start_day), day_start(end_day + datetime.timedelta(days=1))
 
+    def with_period_error(self, message: str) -> ReportForm:
+        """This form with ``message`` as the period's error; an unbound form (the default
+        period), which cannot hold an error, is first bound to the period it reported on."""
+        form = self
+        if not self.is_bound:
+            start, end = self.period()
+            last_day = (end - datetime.timedelta(days=1)).date()
+            form = ReportForm({"date_from": start.date(), "date_to": last_day})
+            form.is_valid()
+        form.add_error("date_from", message)
+        return form
+
 
 class RevealForm(forms.Form):
     change = forms.CharField(widget=forms.HiddenInput, max_length=60)

@@ -55,7 +55,6 @@ PALETTE = ["#0b5394", "#e69138", "#6aa84f", "#a64d79", "#cc0000", "#45818e", "#9
 SELF_ACCESS = rollup.SELF_ACCESS
 # A breach notice is logged at most this long after the register recorded it (mail is slow).
 BREACH_NOTICE_LAG = datetime.timedelta(hours=1)
-QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a query cancelled by statement_timeout
 
 
 class ReportTooSlow(Exception):
@@ -86,7 +85,9 @@ def query_time_limit(seconds: float) -> Iterator[None]:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
     except OperationalError as error:
-        if getattr(error.__cause__, "sqlstate", None) == QUERY_CANCELED:
+        from psycopg.errors import QueryCanceled  # PostgreSQL only, as this path
+
+        if isinstance(error.__cause__, QueryCanceled):
             raise ReportTooSlow from error
         raise
 

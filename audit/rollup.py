@@ -8,7 +8,9 @@ reach: every hour before it is rolled up, once, by ``rollup_audit_log`` (run it 
 An hour is rolled up only when no row can still be added to it. A row's time is taken inside the
 transaction that writes it, moments before the write, so an hour is final once it ended
 ``AUDIT_ROLLUP_MARGIN_MINUTES`` ago and, on PostgreSQL, no other transaction of this database that
-began before its end (plus that margin) is still open. The access log is append-only, so a
+began before its end (plus that margin) is still open: run it as the portal's role, or a member of
+``pg_read_all_stats`` (as the sealer), or other roles' transactions are invisible to that check.
+The access log is append-only, so a
 final hour never changes. Reports (``audit/reports.py``) read the rolled-up hours of their period
 and count the rest from the log itself, so a figure is the same whether or not, and however far,
 the rollup has run; they use it only while the display time zone's offset from UTC is a whole

@@ -261,19 +261,11 @@ def report_view(request: HttpRequest) -> HttpResponse:
             ungranted = reports.ungranted_accesses(start, end)
             chart = reports.weekly_by_purpose(start, end)
     except reports.ReportTooSlow:
-        if not form.is_bound:  # the default period: say which one was too long
-            local = local_zone()
-            form = ReportForm({
-                "date_from": start.astimezone(local).date(),
-                "date_to": (end - datetime.timedelta(days=1)).astimezone(local).date(),
-            })
-            form.is_valid()
-        form.add_error(
-            "date_from",
+        form = form.with_period_error(
             _(
                 "A figure of this period took longer than %(seconds)s seconds to compute and was"
                 " stopped. Choose a shorter period."
-            ) % {"seconds": f"{seconds:g}"},
+            ) % {"seconds": f"{seconds:g}"}
         )
         return render(request, "audit/reports.html", {"form": form}, status=400)
     ids = [r["actor_id"] for r in top] + [r.actor_id for r in denied]

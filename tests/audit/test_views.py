@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.services import customer_update
 from audit import reports as audit_reports
@@ -441,6 +442,13 @@ def test_a_report_query_past_the_time_limit_is_a_field_error_not_a_dead_worker(
     assert response.status_code == 400
     assert "0.2" in response.context["form"].errors["date_from"][0]
     assert ReviewerActivity.objects.filter(action="report").count() == 1  # the trail stays
+    today = timezone.localdate()
+    default = response.context["form"].data  # the default period, named in the form
+    eight_weeks_ago = today - datetime.timedelta(days=56)
+    assert (default["date_from"], default["date_to"]) == (eight_weeks_ago, today)
+    chosen = {"date_from": "2026-01-01", "date_to": "2026-03-31"}
+    response = reviewer_client.get(reverse("audit:reports"), chosen)
+    assert response.status_code == 400 and response.context["form"].data.dict() == chosen
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('statement_timeout')")
         assert cursor.fetchone()[0] == "0"  # the limit ended with the block
